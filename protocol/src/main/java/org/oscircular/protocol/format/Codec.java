@@ -1,0 +1,134 @@
+package org.oscircular.protocol.format;
+
+import com.github.luben.zstd.Zstd;
+import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.Inflater;
+
+/**
+ * How a block's plaintext is turned into its stored bytes. The id is what the table records.
+ * Decoding checks that the output has exactly the expected length.
+ */
+public enum Codec {
+  NONE(0) {
+    @Override
+    public byte[] encode(byte[] raw, int off, int len) {
+      return Arrays.copyOfRange(raw, off, off + len);
+    }
+
+    @Override
+    public byte[] decode(byte[] stored, int plainLength) throws FormatException {
+      if (stored.length != plainLength) {
+        throw new FormatException("block is " + stored.length + " bytes, expected " + plainLength);
+      }
+      return stored.clone();
+    }
+  },
+  DEFLATE(1) {
+    @Override
+    public byte[] encode(byte[] raw, int off, int len) {
+      var deflater = new Deflater(6, true);
+      try {
+        deflater.setInput(raw, off, len);
+        deflater.finish();
+        var out = new ByteArrayOutputStream(Math.max(64, len / 2));
+        byte[] buf = new byte[64 * 1024];
+        while (!deflater.finished()) {
+          int n = deflater.deflate(buf);
+          out.write(buf, 0, n);
+        }
+        return out.toByteArray();
+      } finally {
+        deflater.end();
+      }
+    }
+
+    @Override
+    public byte[] decode(byte[] stored, int plainLength) throws FormatException {
+      var inflater = new Inflater(true);
+      try {
+        inflater.setInput(stored);
+        byte[] out = new byte[plainLength];
+        int n = 0;
+        while (n < plainLength && !inflater.finished()) {
+          int got = inflater.inflate(out, n, plainLength - n);
+          if (got == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+            break;
+          }
+          n += got;
+        }
+        if (n != plainLength || !inflater.finished()) {
+          throw new FormatException("deflate block decodes to a different length than " + plainLength);
+        }
+        return out;
+      } catch (DataFormatException e) {
+        throw new FormatException("corrupt deflate block: " + e.getMessage(), e);
+      } finally {
+        inflater.end();
+      }
+    }
+  },
+  ZSTD(2) {
+    @Override
+    public byte[] encode(byte[] raw, int off, int len) {
+      byte[] dst = new byte[(int) Zstd.compressBound(len)];
+      long n = Zstd.compressByteArray(dst, 0, dst.length, raw, off, len, 3);
+      if (Zstd.isError(n)) {
+        throw new IllegalStateException("zstd compression failed: " + Zstd.getErrorName(n));
+      }
+      return Arrays.copyOf(dst, (int) n);
+    }
+
+    @Override
+    public byte[] decode(byte[] stored, int plainLength) throws FormatException {
+      long declared = Zstd.getFrameContentSize(stored);
+      if (declared != plainLength) {
+        throw new FormatException("zstd block declares " + declared + " bytes, expected " + plainLength);
+      }
+      byte[] out = new byte[plainLength];
+      long n = Zstd.decompressByteArray(out, 0, plainLength, stored, 0, stored.length);
+      if (Zstd.isError(n) || n != plainLength) {
+        throw new FormatException("corrupt zstd block"
+            + (Zstd.isError(n) ? ": " + Zstd.getErrorName(n) : " (length " + n + ")"));
+      }
+      return out;
+    }
+  };
+
+  private final int id;
+
+  Codec(int id) {
+    this.id = id;
+  }
+
+  public int id() {
+    return id;
+  }
+
+  /** Stored bytes for {@code raw[off, off+len)}. */
+  public abstract byte[] encode(byte[] raw, int off, int len);
+
+  /** The plaintext of a stored block, which must decode to exactly {@code plainLength} bytes. */
+  public abstract byte[] decode(byte[] stored, int plainLength) throws FormatException;
+
+  public static Codec byId(int id) throws FormatException {
+    for (Codec c : values()) {
+      if (c.id == id) {
+        return c;
+      }
+    }
+    throw new FormatException("unknown codec id " + id);
+  }
+
+  /** Parses a codec name as the CLI and config write it: none, deflate, zstd. */
+  public static Codec parse(String name) {
+    for (Codec c : values()) {
+      if (c.name().equalsIgnoreCase(name)) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException("unknown codec '" + name + "' (expected none, deflate or zstd)");
+  }
+}
