@@ -52,15 +52,22 @@ public enum Codec {
         inflater.setInput(stored);
         byte[] out = new byte[plainLength];
         int n = 0;
-        while (n < plainLength && !inflater.finished()) {
+        while (n < plainLength) {
           int got = inflater.inflate(out, n, plainLength - n);
-          if (got == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+          n += got;
+          if (got == 0 && (inflater.finished() || inflater.needsInput() || inflater.needsDictionary())) {
             break;
           }
-          n += got;
+        }
+        if (n == plainLength && !inflater.finished()) {
+          // The output is full: the stream must end here, without producing another byte.
+          byte[] probe = new byte[1];
+          if (inflater.inflate(probe) != 0) {
+            n++;
+          }
         }
         if (n != plainLength || !inflater.finished()) {
-          throw new FormatException("deflate block decodes to a different length than " + plainLength);
+          throw new FormatException("deflate block does not decode to exactly " + plainLength + " bytes");
         }
         return out;
       } catch (DataFormatException e) {

@@ -88,8 +88,14 @@ public final class TableCodec {
       throw in.error("too many properties: " + nprops);
     }
     Map<String, String> props = new LinkedHashMap<>();
+    String lastKey = null;
     for (int i = 0; i < nprops; i++) {
-      props.put(in.str("property name"), in.str("property value"));
+      String key = in.str("property name");
+      if (lastKey != null && key.compareTo(lastKey) <= 0) {
+        throw in.error("property names must be sorted and unique ('" + key + "' after '" + lastKey + "')");
+      }
+      lastKey = key;
+      props.put(key, in.str("property value"));
     }
     int nblobs = in.u8("blob count");
     if (nblobs < 1 || nblobs > MAX_BLOBS) {
@@ -97,6 +103,7 @@ public final class TableCodec {
     }
     Blob image = null;
     Map<String, Blob> attachments = new LinkedHashMap<>();
+    String lastAttachment = null;
     for (int b = 0; b < nblobs; b++) {
       String blobName = in.str("blob name");
       Blob blob = readBlob(in, blobName, blockSize);
@@ -105,9 +112,13 @@ public final class TableCodec {
           throw in.error("first blob must be 'image', got '" + blobName + "'");
         }
         image = blob;
-      } else if (blobName.equals("image") || attachments.put(blobName, blob) != null) {
-        throw in.error("blob '" + blobName + "' appears twice");
+        continue;
       }
+      if (lastAttachment != null && blobName.compareTo(lastAttachment) <= 0 || blobName.equals("image")) {
+        throw in.error("attachments must be sorted and unique ('" + blobName + "' is out of order or repeated)");
+      }
+      lastAttachment = blobName;
+      attachments.put(blobName, blob);
     }
     long nprofile = in.u32("boot profile length");
     if (nprofile > in.remaining()) {
@@ -142,8 +153,13 @@ public final class TableCodec {
     }
     // Each stored block needs at least 54 bytes, each zero run at least 2: bound the allocation by input.
     List<BlockEntry> blocks = new ArrayList<>((int) Math.min(count, in.remaining()));
+    boolean afterZeroRun = false;
     while (blocks.size() < count) {
       int tag = in.u8("block tag");
+      if (tag == TAG_ZERO_RUN && afterZeroRun) {
+        throw in.error("two zero runs in a row at block " + blocks.size() + " of " + blobName);
+      }
+      afterZeroRun = tag == TAG_ZERO_RUN;
       switch (tag) {
         case TAG_STORED -> {
           byte[] sha1 = in.bytes(BlockName.LENGTH, "block name");
