@@ -1,0 +1,83 @@
+package org.oscircular.protocol.exchange;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.SplittableRandom;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+
+class BlockExchangePropertiesTest {
+
+    @Provide
+    Arbitrary<ExchangeConfig> configs() {
+        var perPeer = Arbitraries.integers().between(1, 4);
+        var peers = Arbitraries.integers().between(1, 8);
+        var origin = Arbitraries.integers().between(1, 3);
+        var mode = Arbitraries.of(OriginMode.class);
+        var lookups = Arbitraries.integers().between(0, 3);
+        return net.jqwik.api.Combinators.combine(perPeer, peers, origin, mode, lookups).as((pp, p, o, m, l) ->
+                new ExchangeConfig(pp, p, o, m, 200_000_000L, 100_000_000L, 2, 2, 60_000_000_000L, l,
+                        10_000_000L, 3));
+    }
+
+    private static ExchangeHarness harness(ExchangeConfig config, long seed, int peerCount, int blocks,
+            double originFailureRate) {
+        SplittableRandom r = new SplittableRandom(seed);
+        ExchangeHarness.Behaviour[] behaviours = new ExchangeHarness.Behaviour[peerCount];
+        boolean[][] has = new boolean[peerCount][blocks];
+        for (int p = 0; p < peerCount; p++) {
+            behaviours[p] = ExchangeHarness.Behaviour.values()[r.nextInt(ExchangeHarness.Behaviour.values().length)];
+            for (int b = 0; b < blocks; b++) {
+                has[p][b] = r.nextBoolean();
+            }
+        }
+        return new ExchangeHarness(config, seed, behaviours, has, originFailureRate);
+    }
+
+    @Property(tries = 300)
+    void everyWantedBlockIsDeliveredOnceOrReportedUnavailableWithinAllLimits(
+            @ForAll("configs") ExchangeConfig config, @ForAll long seed,
+            @ForAll @IntRange(min = 0, max = 6) int peerCount, @ForAll @IntRange(min = 1, max = 40) int blocks) {
+        ExchangeHarness h = harness(config, seed, peerCount, blocks, 0.2);
+        for (int b = 0; b < blocks; b++) {
+            h.want(b);
+        }
+        assertTrue(h.runToCompletion(100_000), "exchange stalled with " + h.exchange.pending() + " pending");
+        Set<Integer> done = new HashSet<>(h.delivered);
+        done.addAll(h.unavailable);
+        assertEquals(blocks, done.size());
+        assertEquals(0, h.exchange.inFlightToPeers());
+        assertEquals(0, h.exchange.inFlightToOrigin());
+    }
+
+    @Property(tries = 200)
+    void neverAsksTheOriginInNeverMode(@ForAll("configs") ExchangeConfig config, @ForAll long seed,
+            @ForAll @IntRange(min = 0, max = 6) int peerCount, @ForAll @IntRange(min = 1, max = 30) int blocks) {
+        ExchangeHarness h = harness(config.withOriginMode(OriginMode.NEVER), seed, peerCount, blocks, 0.0);
+        for (int b = 0; b < blocks; b++) {
+            h.want(b);
+        }
+        assertTrue(h.runToCompletion(100_000));
+        assertEquals(0, h.originRequests);
+    }
+
+    @Property(tries = 200)
+    void aReliableOriginGetsEveryBlockDeliveredWhateverThePeersDo(@ForAll("configs") ExchangeConfig config,
+            @ForAll long seed, @ForAll @IntRange(min = 0, max = 6) int peerCount,
+            @ForAll @IntRange(min = 1, max = 30) int blocks) {
+        ExchangeHarness h = harness(config.withOriginMode(OriginMode.FALLBACK), seed, peerCount, blocks, 0.0);
+        for (int b = 0; b < blocks; b++) {
+            h.want(b);
+        }
+        assertTrue(h.runToCompletion(100_000));
+        assertEquals(blocks, h.delivered.size());
+        assertTrue(h.unavailable.isEmpty());
+    }
+}

@@ -1,0 +1,222 @@
+package org.oscircular.protocol.exchange;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * A randomized driver for {@link BlockExchange}: peers that are honest, lie (bad blocks), stay silent or say
+ * "don't have", an origin that sometimes fails. It checks the policy's invariants after every step and records
+ * what happened so tests can assert on the outcome.
+ */
+final class ExchangeHarness {
+    enum Behaviour { HONEST, BAD_BLOCKS, SILENT, DONT_HAVE }
+
+    private static final long MS = 1_000_000L;
+
+    final ExchangeConfig config;
+    final BlockExchange exchange;
+    final SplittableRandom random;
+    final Behaviour[] peers;
+    final SourceTier[] tiers;
+    final boolean[][] has;
+    final double originFailureRate;
+
+    final Map<Long, Set<Integer>> outstanding = new HashMap<>();
+    final Set<Integer> originOutstanding = new HashSet<>();
+    final List<Integer> lookups = new ArrayList<>();
+    final Set<Integer> delivered = new HashSet<>();
+    final Set<Integer> unavailable = new HashSet<>();
+    final Map<Integer, Long> deliveredFrom = new HashMap<>();
+    final List<ExchangeAction> log = new ArrayList<>();
+    final Map<Long, Long> bannedUntil = new HashMap<>();
+    long now;
+    int originRequests;
+
+    private long lastValidSource = Long.MIN_VALUE;
+    private int lastValidBlock = -1;
+
+    ExchangeHarness(ExchangeConfig config, long seed, Behaviour[] peers, boolean[][] has, double originFailureRate) {
+        this.config = config;
+        this.random = new SplittableRandom(seed);
+        this.exchange = new BlockExchange(config, new SplittableRandom(seed ^ 0x5DEECE66DL));
+        this.peers = peers;
+        this.has = has;
+        this.originFailureRate = originFailureRate;
+        this.tiers = new SourceTier[peers.length];
+        for (int i = 0; i < peers.length; i++) {
+            tiers[i] = SourceTier.values()[random.nextInt(SourceTier.values().length)];
+        }
+    }
+
+    void want(int block) {
+        handle(new ExchangeEvent.Want(block));
+    }
+
+    /** Runs until nothing is pending; returns false if the exchange stalled or the step budget ran out. */
+    boolean runToCompletion(int maxSteps) {
+        for (int step = 0; step < maxSteps; step++) {
+            if (exchange.pending() == 0) {
+                return true;
+            }
+            List<Runnable> choices = answerable();
+            if (choices.isEmpty()) {
+                long deadline = exchange.nextDeadline();
+                if (deadline == Long.MAX_VALUE) {
+                    return false;
+                }
+                now = Math.max(now, deadline);
+                handle(new ExchangeEvent.Tick());
+            } else {
+                now += random.nextLong(5 * MS);
+                choices.get(random.nextInt(choices.size())).run();
+                if (random.nextInt(8) == 0) {
+                    handle(new ExchangeEvent.Tick());
+                }
+            }
+        }
+        return exchange.pending() == 0;
+    }
+
+    private List<Runnable> answerable() {
+        List<Runnable> choices = new ArrayList<>();
+        for (var e : outstanding.entrySet()) {
+            long peer = e.getKey();
+            if (peers[(int) peer] == Behaviour.SILENT) {
+                continue;
+            }
+            for (int block : e.getValue()) {
+                choices.add(() -> answerPeer(peer, block));
+            }
+        }
+        for (int block : originOutstanding) {
+            choices.add(() -> answerOrigin(block));
+        }
+        for (int block : lookups) {
+            choices.add(() -> answerLookup(block));
+        }
+        return choices;
+    }
+
+    private void answerPeer(long peer, int block) {
+        outstanding.get(peer).remove(block);
+        switch (peers[(int) peer]) {
+            case HONEST -> {
+                if (has[(int) peer][block]) {
+                    lastValidSource = peer;
+                    lastValidBlock = block;
+                    handle(new ExchangeEvent.BlockReceived(peer, block, true));
+                } else {
+                    handle(new ExchangeEvent.DontHave(peer, block));
+                }
+            }
+            case BAD_BLOCKS -> handle(new ExchangeEvent.BlockReceived(peer, block, false));
+            case DONT_HAVE -> handle(new ExchangeEvent.DontHave(peer, block));
+            case SILENT -> throw new AssertionError("silent peers never answer");
+        }
+    }
+
+    private void answerOrigin(int block) {
+        originOutstanding.remove(block);
+        if (random.nextDouble() < originFailureRate) {
+            handle(new ExchangeEvent.RequestFailed(BlockExchange.ORIGIN, block));
+        } else {
+            lastValidSource = BlockExchange.ORIGIN;
+            lastValidBlock = block;
+            handle(new ExchangeEvent.BlockReceived(BlockExchange.ORIGIN, block, true));
+        }
+    }
+
+    private void answerLookup(int block) {
+        lookups.remove(Integer.valueOf(block));
+        List<Provider> found = new ArrayList<>();
+        for (int p = 0; p < peers.length; p++) {
+            // liars and silent peers claim everything; honest peers claim what they have
+            boolean claims = peers[p] != Behaviour.HONEST || has[p][block];
+            if (claims && random.nextInt(4) != 0) {
+                found.add(new Provider(p, tiers[p], random.nextLong(50 * MS)));
+            }
+        }
+        handle(new ExchangeEvent.ProvidersFound(block, found));
+        handle(new ExchangeEvent.LookupFinished(block));
+    }
+
+    private void handle(ExchangeEvent event) {
+        exchange.handle(event, now, this::apply);
+        lastValidSource = Long.MIN_VALUE;
+        lastValidBlock = -1;
+        checkLimits();
+    }
+
+    private void apply(ExchangeAction action) {
+        log.add(action);
+        switch (action) {
+            case ExchangeAction.Request r -> {
+                Long until = bannedUntil.get(r.peer());
+                if (until != null && now < until) {
+                    throw new AssertionError("requested block " + r.block() + " from banned peer " + r.peer());
+                }
+                if (!outstanding.computeIfAbsent(r.peer(), p -> new HashSet<>()).add(r.block())) {
+                    throw new AssertionError("asked peer " + r.peer() + " twice for block " + r.block());
+                }
+            }
+            case ExchangeAction.RequestOrigin o -> {
+                originRequests++;
+                if (config.originMode() == OriginMode.NEVER) {
+                    throw new AssertionError("origin requested in never-use-origin mode");
+                }
+                originOutstanding.add(o.block());
+            }
+            case ExchangeAction.Cancel c -> {
+                if (c.source() == BlockExchange.ORIGIN) {
+                    originOutstanding.remove(c.block());
+                } else {
+                    outstanding.getOrDefault(c.source(), new HashSet<>()).remove(c.block());
+                }
+            }
+            case ExchangeAction.FindProviders f -> lookups.add(f.block());
+            case ExchangeAction.Deliver d -> {
+                if (d.source() != lastValidSource || d.block() != lastValidBlock) {
+                    throw new AssertionError("delivered block " + d.block() + " from " + d.source()
+                            + " that was not just received valid");
+                }
+                if (!delivered.add(d.block()) || unavailable.contains(d.block())) {
+                    throw new AssertionError("block " + d.block() + " delivered twice");
+                }
+                deliveredFrom.put(d.block(), d.source());
+            }
+            case ExchangeAction.Disconnect d -> {
+                outstanding.remove(d.peer());
+                if (d.banned()) {
+                    bannedUntil.put(d.peer(), now + config.banDuration());
+                }
+            }
+            case ExchangeAction.Unavailable u -> {
+                if (delivered.contains(u.block()) || !unavailable.add(u.block())) {
+                    throw new AssertionError("block " + u.block() + " reported twice");
+                }
+            }
+        }
+    }
+
+    private void checkLimits() {
+        int total = 0;
+        for (var e : outstanding.entrySet()) {
+            int n = e.getValue().size();
+            if (n > config.maxInFlightPerPeer()) {
+                throw new AssertionError(n + " requests in flight to peer " + e.getKey());
+            }
+            total += n;
+        }
+        if (total > config.maxInFlightPeers()) {
+            throw new AssertionError(total + " peer requests in flight, cap " + config.maxInFlightPeers());
+        }
+        if (originOutstanding.size() > config.maxInFlightOrigin()) {
+            throw new AssertionError(originOutstanding.size() + " origin requests in flight");
+        }
+    }
+}
