@@ -1,0 +1,168 @@
+package org.oscircular.node.archive;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import org.oscircular.node.cache.RocksBlockStore;
+import org.oscircular.node.fetch.BlockFetcher;
+import org.oscircular.node.fetch.FetchConfig;
+import org.oscircular.node.fetch.Origin;
+import org.oscircular.node.fetch.Sleeper;
+import org.oscircular.protocol.format.Catalog;
+import org.oscircular.protocol.format.CatalogCodec;
+import org.oscircular.protocol.format.Documents;
+import org.oscircular.protocol.format.FormatException;
+import org.oscircular.protocol.format.ImageTable;
+import org.oscircular.protocol.format.OriginLayout;
+import org.oscircular.protocol.format.TableCodec;
+import org.oscircular.protocol.format.TrustedKeys;
+
+/**
+ * A client's view of one archive: the signed catalog (fetched from the first origin that serves a
+ * valid one, else the cached copy, so a cached image mounts with no network) and a reader for each image
+ * version. The highest catalog sequence seen is persisted in the cache: an older catalog is refused
+ * (rollback), an expired one too (freeze). Tables are cached after they verify against the catalog.
+ */
+public final class Archive {
+  private static final System.Logger LOG = System.getLogger(Archive.class.getName());
+  static final String CATALOG_DOC = "catalog";
+  static final String SEQUENCE_DOC = "catalog-sequence";
+
+  private final Catalog catalog;
+  private final String catalogSource;
+  private final TrustedKeys trust;
+  private final RocksBlockStore store;
+  private final BlockFetcher fetcher;
+  private final BlockLoader loader;
+  private final FetchConfig config;
+  private final ConcurrentHashMap<String, ImageReader> readers = new ConcurrentHashMap<>();
+
+  private Archive(Catalog catalog, String catalogSource, TrustedKeys trust, RocksBlockStore store,
+      BlockFetcher fetcher, BlockLoader loader, FetchConfig config) {
+    this.catalog = catalog;
+    this.catalogSource = catalogSource;
+    this.trust = trust;
+    this.store = store;
+    this.fetcher = fetcher;
+    this.loader = loader;
+    this.config = config;
+  }
+
+  /**
+   * Opens the archive served by {@code origins} (tried in order), caching in {@code store}.
+   * {@code background} runs readahead and prefetch; {@code clock} decides catalog expiry.
+   */
+  public static Archive open(List<Origin> origins, RocksBlockStore store, TrustedKeys trust, FetchConfig config,
+      InstantSource clock, Sleeper sleeper, Executor background) throws IOException {
+    var fetcher = new BlockFetcher(origins, config, sleeper);
+    // One cache may serve several archives: catalog state is kept per primary origin.
+    String catalogKey = CATALOG_DOC + "@" + origins.getFirst().describe();
+    String sequenceKey = SEQUENCE_DOC + "@" + origins.getFirst().describe();
+    long lastSeen = store.document(sequenceKey).map(b -> ByteBuffer.wrap(b).getLong()).orElse(-1L);
+    List<String> failures = new ArrayList<>();
+    for (Origin o : origins) {
+      try {
+        byte[] signed = o.get(OriginLayout.CATALOG, CatalogCodec.MAX_CATALOG_BYTES);
+        Catalog c = Documents.openCatalog(signed, trust, lastSeen, clock.instant());
+        store.putDocument(catalogKey, signed);
+        store.putDocument(sequenceKey, ByteBuffer.allocate(8).putLong(c.sequence()).array());
+        return new Archive(c, o.describe(), trust, store, fetcher, loader(store, fetcher, config, background), config);
+      } catch (IOException e) {
+        failures.add(o.describe() + ": " + e.getMessage());
+      }
+    }
+    var cached = store.document(catalogKey);
+    if (cached.isEmpty()) {
+      throw new IOException("no catalog: " + String.join("; ", failures));
+    }
+    Catalog c;
+    try {
+      c = Documents.openCatalog(cached.get(), trust, lastSeen, clock.instant());
+    } catch (FormatException e) {
+      throw new IOException("no usable catalog: " + String.join("; ", failures) + "; cached copy: " + e.getMessage(), e);
+    }
+    LOG.log(System.Logger.Level.WARNING, "no origin answered (" + String.join("; ", failures)
+        + "); using the cached catalog, sequence " + c.sequence());
+    return new Archive(c, "cache " + store.directory(), trust, store, fetcher, loader(store, fetcher, config, background), config);
+  }
+
+  private static BlockLoader loader(RocksBlockStore store, BlockFetcher fetcher, FetchConfig config, Executor background) {
+    return new BlockLoader(store, fetcher, background, Math.max(1, config.connections() / 2));
+  }
+
+  public Catalog catalog() {
+    return catalog;
+  }
+
+  /** Where the catalog came from: an origin, or the cache when no origin answered. */
+  public String catalogSource() {
+    return catalogSource;
+  }
+
+  /** Every version the catalog lists, retired ones included (they stay readable). */
+  public List<Catalog.Entry> versions() {
+    return catalog.entries();
+  }
+
+  /** The verified table of a version: from the cache, or fetched, verified and cached. */
+  public ImageTable table(Catalog.Entry entry) throws IOException {
+    // Keyed by the table's SHA-256 (from the signed catalog): content-addressed, so archives never collide.
+    String key = "table/" + java.util.HexFormat.of().formatHex(entry.tableDigest());
+    var cached = store.document(key);
+    if (cached.isPresent()) {
+      try {
+        return Documents.openTable(cached.get(), entry, trust);
+      } catch (FormatException e) {
+        LOG.log(System.Logger.Level.WARNING, "cached " + key + " is stale or damaged (" + e.getMessage() + "); refetching");
+      }
+    }
+    List<String> failures = new ArrayList<>();
+    for (Origin o : fetcher.origins()) {
+      try {
+        byte[] signed = o.get(OriginLayout.table(entry.name(), entry.version()), TableCodec.MAX_TABLE_BYTES);
+        ImageTable t = Documents.openTable(signed, entry, trust);
+        store.putDocument(key, signed);
+        return t;
+      } catch (IOException e) {
+        failures.add(o.describe() + ": " + e.getMessage());
+      }
+    }
+    throw new IOException("table " + entry.id() + " unavailable: " + String.join("; ", failures));
+  }
+
+  /** The reader of "image:version"; one shared instance per version. */
+  public ImageReader reader(String imageVersion) throws IOException {
+    Catalog.Entry entry;
+    try {
+      entry = catalog.require(imageVersion);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+    return reader(entry);
+  }
+
+  public ImageReader reader(Catalog.Entry entry) throws IOException {
+    ImageReader r = readers.get(entry.id());
+    if (r != null) {
+      return r;
+    }
+    ImageTable t = table(entry);
+    return readers.computeIfAbsent(entry.id(), id -> new ImageReader(t, loader, config.readahead()));
+  }
+
+  public BlockLoader blocks() {
+    return loader;
+  }
+
+  public RocksBlockStore store() {
+    return store;
+  }
+
+  public FetchConfig fetchConfig() {
+    return config;
+  }
+}

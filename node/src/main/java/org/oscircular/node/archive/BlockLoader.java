@@ -1,0 +1,132 @@
+package org.oscircular.node.archive;
+
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.oscircular.node.cache.RocksBlockStore;
+import org.oscircular.node.fetch.BlockFetcher;
+import org.oscircular.protocol.format.BlockEntry;
+import org.oscircular.protocol.format.BlockName;
+
+/**
+ * Verified stored bytes of a block: from the cache, or fetched from the origins and cached. Concurrent
+ * loads of the same missing block share one fetch (single flight). Background loads (readahead,
+ * prefetch, pinning) run on the injected executor and are bounded so they never crowd out demand reads.
+ */
+public final class BlockLoader {
+  private static final System.Logger LOG = System.getLogger(BlockLoader.class.getName());
+
+  private final RocksBlockStore store;
+  private final BlockFetcher fetcher;
+  private final Executor background;
+  private final int maxBackground;
+  private final ConcurrentHashMap<BlockName, CompletableFuture<Loaded>> inflight = new ConcurrentHashMap<>();
+  private final AtomicInteger backgroundInFlight = new AtomicInteger();
+  private final AtomicLong fetches = new AtomicLong();
+  private final AtomicLong fetchedBytes = new AtomicLong();
+
+  /** Stored bytes (verified against the entry) and where they came from: "cache" or an origin. */
+  public record Loaded(byte[] stored, String source) {}
+
+  public BlockLoader(RocksBlockStore store, BlockFetcher fetcher, Executor background, int maxBackground) {
+    this.store = store;
+    this.fetcher = fetcher;
+    this.background = background;
+    this.maxBackground = maxBackground;
+  }
+
+  public Loaded load(BlockEntry.Stored entry) throws IOException {
+    var cached = store.get(entry);
+    if (cached.isPresent()) {
+      return new Loaded(cached.get(), "cache");
+    }
+    BlockName name = entry.name();
+    var mine = new CompletableFuture<Loaded>();
+    CompletableFuture<Loaded> theirs = inflight.putIfAbsent(name, mine);
+    if (theirs != null) {
+      try {
+        return theirs.join();
+      } catch (CompletionException e) {
+        if (e.getCause() instanceof IOException io) {
+          throw io;
+        }
+        throw e;
+      }
+    }
+    try {
+      Loaded loaded;
+      // Another thread may have cached it between our miss and taking the flight.
+      var again = store.contains(name) ? store.get(entry) : java.util.Optional.<byte[]>empty();
+      if (again.isPresent()) {
+        loaded = new Loaded(again.get(), "cache");
+      } else {
+        BlockFetcher.Fetched f = fetcher.fetch(entry);
+        fetches.incrementAndGet();
+        fetchedBytes.addAndGet(f.stored().length);
+        store.put(entry, f.stored());
+        loaded = new Loaded(f.stored(), f.source().describe());
+      }
+      mine.complete(loaded);
+      return loaded;
+    } catch (IOException | RuntimeException e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      inflight.remove(name, mine);
+    }
+  }
+
+  /**
+   * Starts loading a block in the background unless it is cached, already in flight, or too many
+   * background loads are running. Failures are only logged: a demand read will report them.
+   */
+  public boolean prefetch(BlockEntry.Stored entry) {
+    if (store.contains(entry.name()) || inflight.containsKey(entry.name())) {
+      return false;
+    }
+    if (backgroundInFlight.incrementAndGet() > maxBackground) {
+      backgroundInFlight.decrementAndGet();
+      return false;
+    }
+    try {
+      background.execute(() -> {
+        try {
+          load(entry);
+        } catch (IOException | RuntimeException e) {
+          LOG.log(System.Logger.Level.DEBUG, "background load of " + entry.name() + " failed: " + e.getMessage());
+        } finally {
+          backgroundInFlight.decrementAndGet();
+        }
+      });
+      return true;
+    } catch (RuntimeException rejected) {
+      backgroundInFlight.decrementAndGet();
+      return false;
+    }
+  }
+
+  public boolean isCached(BlockName name) {
+    return store.contains(name);
+  }
+
+  /** Blocks fetched from origins by this loader (each miss shared by concurrent readers counts once). */
+  public long fetches() {
+    return fetches.get();
+  }
+
+  public long fetchedBytes() {
+    return fetchedBytes.get();
+  }
+
+  public RocksBlockStore store() {
+    return store;
+  }
+
+  public BlockFetcher fetcher() {
+    return fetcher;
+  }
+}

@@ -1,0 +1,130 @@
+package org.oscircular.node.archive;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.oscircular.protocol.format.BlockEntry;
+import org.oscircular.protocol.format.BlockEncoder;
+import org.oscircular.protocol.format.FormatException;
+import org.oscircular.protocol.format.ImageTable;
+
+/**
+ * Random-access reads of one image version. Each block is served from the cache or fetched, verified
+ * (SHA1 and SHA-256 of its stored bytes against the signed table) and decoded before any byte of it is
+ * handed out; a block that cannot be had fails the read with {@link BlockUnavailableException} and no
+ * bytes. Zero blocks are never fetched. A sequential reader triggers readahead of the next blocks.
+ * A few recently decoded blocks are kept in memory, since readers (the kernel, NBD clients) usually ask
+ * for pieces smaller than a block. Thread-safe.
+ */
+public final class ImageReader {
+  private final ImageTable table;
+  private final BlockLoader loader;
+  private final int readahead;
+  private final int blockShift;
+  private final Map<Integer, byte[]> decoded;
+  private final AtomicInteger lastBlock = new AtomicInteger(-2);
+
+  ImageReader(ImageTable table, BlockLoader loader, int readahead) {
+    this.table = table;
+    this.loader = loader;
+    this.readahead = readahead;
+    this.blockShift = Integer.numberOfTrailingZeros(table.blockSize());
+    int keep = Math.max(4, (32 << 20) / table.blockSize());
+    this.decoded = new LinkedHashMap<>(keep * 2, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<Integer, byte[]> eldest) {
+        return size() > keep;
+      }
+    };
+  }
+
+  /** The image length in bytes (exact). */
+  public long size() {
+    return table.image().length();
+  }
+
+  public int blockSize() {
+    return table.blockSize();
+  }
+
+  /** "image:version". */
+  public String id() {
+    return table.id();
+  }
+
+  public ImageTable table() {
+    return table;
+  }
+
+  /**
+   * Reads {@code dst.remaining()} bytes starting at {@code offset} into {@code dst}. The range must lie
+   * within the image. On failure {@code dst}'s position is left where the last complete block ended.
+   */
+  public void read(long offset, ByteBuffer dst) throws IOException {
+    int len = dst.remaining();
+    if (offset < 0 || offset + len > size()) {
+      throw new IOException(id() + ": read of " + len + " bytes at offset " + offset
+          + " is outside the image (" + size() + " bytes)");
+    }
+    long pos = offset;
+    while (dst.hasRemaining()) {
+      int index = (int) (pos >>> blockShift);
+      int within = (int) (pos - ((long) index << blockShift));
+      int plainLength = table.image().blockLength(index, table.blockSize());
+      int n = Math.min(dst.remaining(), plainLength - within);
+      BlockEntry entry = table.image().blocks().get(index);
+      switch (entry) {
+        case BlockEntry.Zero z -> {
+          for (int i = 0; i < n; i++) {
+            dst.put((byte) 0);
+          }
+        }
+        case BlockEntry.Stored s -> dst.put(plaintext(index, s, plainLength), within, n);
+      }
+      noteAccess(index);
+      pos += n;
+    }
+  }
+
+  private byte[] plaintext(int index, BlockEntry.Stored entry, int plainLength) throws IOException {
+    synchronized (decoded) {
+      byte[] p = decoded.get(index);
+      if (p != null) {
+        return p;
+      }
+    }
+    long offset = (long) index << blockShift;
+    BlockLoader.Loaded loaded;
+    try {
+      loaded = loader.load(entry);
+    } catch (IOException e) {
+      throw new BlockUnavailableException(id(), index, offset, e.getMessage(), e);
+    }
+    byte[] plain;
+    try {
+      plain = BlockEncoder.decode(table.codec(), loaded.stored(), plainLength);
+    } catch (FormatException e) {
+      throw new BlockUnavailableException(id(), index, offset,
+          "block " + entry.name() + " from " + loaded.source() + " verifies but does not decode: " + e.getMessage(), e);
+    }
+    synchronized (decoded) {
+      decoded.put(index, plain);
+    }
+    return plain;
+  }
+
+  private void noteAccess(int index) {
+    int prev = lastBlock.getAndSet(index);
+    if (readahead > 0 && index == prev + 1) {
+      var blocks = table.image().blocks();
+      int end = Math.min(blocks.size(), index + 1 + readahead);
+      for (int i = index + 1; i < end; i++) {
+        if (blocks.get(i) instanceof BlockEntry.Stored s) {
+          loader.prefetch(s);
+        }
+      }
+    }
+  }
+}

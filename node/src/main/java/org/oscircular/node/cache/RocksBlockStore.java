@@ -1,0 +1,546 @@
+package org.oscircular.node.cache;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
+import org.oscircular.protocol.format.BlockEntry;
+import org.oscircular.protocol.format.BlockName;
+import org.oscircular.protocol.format.BlockVerifier;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The node's block cache: stored block bytes by SHA1 name in RocksDB, with what eviction and pinning
+ * need. See docs/cache.md.
+ *
+ * <p>Column families: {@code blocks} (SHA1 → stored bytes), {@code meta} (SHA1 → u32 stored length,
+ * u64 recency tick), {@code pins} (image id, 0x00, SHA1 → u32 stored length) and {@code default}
+ * (signed documents and counters). A block and its meta row are written and deleted in one atomic
+ * write batch through the write-ahead log, so a process killed at any moment reopens to a consistent
+ * store. A block enters only after {@link BlockVerifier} accepts it against its table entry, and every
+ * {@link #get} verifies again (SHA1 and SHA-256 against the entry): bytes that rot on disk are dropped
+ * and reported as a miss, never returned.
+ *
+ * <p>Thread-safe. The LRU order lives in memory (rebuilt from the recency ticks on open); ticks of
+ * touched blocks are written back in batches, so after a crash recency may be slightly stale, which
+ * only affects which block is evicted first.
+ */
+public final class RocksBlockStore implements AutoCloseable {
+  private static final byte[] STATS_KEY = "stats".getBytes(StandardCharsets.US_ASCII);
+  private static final String DOC_PREFIX = "doc:";
+  private static final int TOUCH_FLUSH_EVERY = 512;
+
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private final Path dir;
+  private final CacheConfig config;
+  private final RocksDB db;
+  private final DBOptions dbOptions;
+  private final List<ColumnFamilyOptions> cfOptions;
+  private final ColumnFamilyHandle defaultCf;
+  private final ColumnFamilyHandle blocks;
+  private final ColumnFamilyHandle meta;
+  private final ColumnFamilyHandle pins;
+  private final WriteOptions writeOptions = new WriteOptions();
+
+  /** Guarded by {@code this}: LRU order (eldest first), pins, byte totals. */
+  private final LinkedHashMap<BlockName, Slot> lru = new LinkedHashMap<>(1024, 0.75f, true);
+  private final Map<BlockName, Pin> pinned = new HashMap<>();
+  private final Set<String> pinnedImages = new TreeSet<>();
+  private final Set<BlockName> dirtyTicks = new HashSet<>();
+  private long totalBytes;
+  private long tick;
+
+  private final AtomicLong hits = new AtomicLong();
+  private final AtomicLong misses = new AtomicLong();
+  private final AtomicLong evictions = new AtomicLong();
+
+  private static final class Slot {
+    final int size;
+    long tick;
+
+    Slot(int size, long tick) {
+      this.size = size;
+      this.tick = tick;
+    }
+  }
+
+  private static final class Pin {
+    final int size;
+    int images;
+
+    Pin(int size) {
+      this.size = size;
+    }
+  }
+
+  /** What {@link #put} did with a block. */
+  public enum PutResult {
+    STORED,
+    ALREADY_PRESENT,
+    /** The bytes do not verify against the entry; nothing was written. */
+    REJECTED_UNVERIFIED,
+    /** Every cached block is pinned and the cap is reached; the block was not cached. */
+    NO_ROOM
+  }
+
+  private RocksBlockStore(Path dir, CacheConfig config, RocksDB db, DBOptions dbOptions,
+      List<ColumnFamilyOptions> cfOptions, List<ColumnFamilyHandle> handles) {
+    this.dir = dir;
+    this.config = config;
+    this.db = db;
+    this.dbOptions = dbOptions;
+    this.cfOptions = cfOptions;
+    this.defaultCf = handles.get(0);
+    this.blocks = handles.get(1);
+    this.meta = handles.get(2);
+    this.pins = handles.get(3);
+  }
+
+  /** Opens (or creates) the cache in {@code dir}. Fails with a clear message if another process holds it. */
+  public static RocksBlockStore open(Path dir, CacheConfig config) throws IOException {
+    Files.createDirectories(dir);
+    var dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+        .setAtomicFlush(true).setMaxBackgroundJobs(2).setKeepLogFileNum(3);
+    List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
+    List<ColumnFamilyDescriptor> descriptors = descriptors(cfOptions);
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    try {
+      RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+      var store = new RocksBlockStore(dir, config, db, dbOptions, cfOptions, handles);
+      store.load();
+      return store;
+    } catch (RocksDBException e) {
+      handles.forEach(ColumnFamilyHandle::close);
+      cfOptions.forEach(ColumnFamilyOptions::close);
+      dbOptions.close();
+      String msg = String.valueOf(e.getMessage());
+      if (msg.contains("lock") || msg.contains("LOCK")) {
+        throw new IOException("cache " + dir + " is in use by another circular process (stop it or pass another --cache)", e);
+      }
+      throw new IOException("cannot open cache " + dir + ": " + msg, e);
+    }
+  }
+
+  /** Reads the statistics of a cache without taking its lock, so it works while a mount is running. */
+  public static CacheStats readStats(Path dir, CacheConfig config) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      throw new IOException("no cache at " + dir);
+    }
+    List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    try (var dbOptions = new DBOptions();
+        RocksDB db = RocksDB.openReadOnly(dbOptions, dir.toString(), descriptors(cfOptions), handles)) {
+      long bytes = 0;
+      long count = 0;
+      try (RocksIterator it = db.newIterator(handles.get(2))) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          bytes += ByteBuffer.wrap(it.value()).getInt();
+          count++;
+        }
+      }
+      Set<String> images = new TreeSet<>();
+      Map<BlockName, Integer> pinnedSizes = new HashMap<>();
+      try (RocksIterator it = db.newIterator(handles.get(3))) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          PinKey k = PinKey.parse(it.key());
+          images.add(k.imageId());
+          pinnedSizes.put(k.name(), ByteBuffer.wrap(it.value()).getInt());
+        }
+      }
+      long pinnedBytes = 0;
+      try (RocksIterator it = db.newIterator(handles.get(2))) {
+        for (var e : pinnedSizes.entrySet()) {
+          it.seek(e.getKey().sha1());
+          if (it.isValid() && java.util.Arrays.equals(it.key(), e.getKey().sha1())) {
+            pinnedBytes += e.getValue();
+          }
+        }
+      }
+      long[] counters = decodeCounters(db.get(handles.get(0), STATS_KEY));
+      return new CacheStats(bytes, count, config.maxBytes(), counters[0], counters[1], counters[2],
+          List.copyOf(images), pinnedBytes);
+    } catch (RocksDBException e) {
+      throw new IOException("cannot read cache " + dir + ": " + e.getMessage(), e);
+    } finally {
+      handles.forEach(ColumnFamilyHandle::close);
+      cfOptions.forEach(ColumnFamilyOptions::close);
+    }
+  }
+
+  private static List<ColumnFamilyDescriptor> descriptors(List<ColumnFamilyOptions> opened) {
+    var small = new ColumnFamilyOptions();
+    // Stored blocks are already compressed (or incompressible); large values go to blob files so
+    // compaction does not rewrite them.
+    var blockOpts = new ColumnFamilyOptions().setCompressionType(CompressionType.NO_COMPRESSION)
+        .setEnableBlobFiles(true).setMinBlobSize(4096).setBlobCompressionType(CompressionType.NO_COMPRESSION)
+        .setEnableBlobGarbageCollection(true);
+    var metaOpts = new ColumnFamilyOptions();
+    var pinOpts = new ColumnFamilyOptions();
+    opened.addAll(List.of(small, blockOpts, metaOpts, pinOpts));
+    return List.of(
+        new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, small),
+        new ColumnFamilyDescriptor("blocks".getBytes(StandardCharsets.US_ASCII), blockOpts),
+        new ColumnFamilyDescriptor("meta".getBytes(StandardCharsets.US_ASCII), metaOpts),
+        new ColumnFamilyDescriptor("pins".getBytes(StandardCharsets.US_ASCII), pinOpts));
+  }
+
+  private synchronized void load() throws RocksDBException {
+    record Row(BlockName name, int size, long tick) {}
+    List<Row> rows = new ArrayList<>();
+    try (RocksIterator it = db.newIterator(meta)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        ByteBuffer v = ByteBuffer.wrap(it.value());
+        rows.add(new Row(new BlockName(it.key()), v.getInt(), v.getLong()));
+      }
+    }
+    rows.sort((a, b) -> Long.compare(a.tick, b.tick));
+    for (Row r : rows) {
+      lru.put(r.name, new Slot(r.size, r.tick));
+      totalBytes += r.size;
+      tick = Math.max(tick, r.tick);
+    }
+    try (RocksIterator it = db.newIterator(pins)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        PinKey k = PinKey.parse(it.key());
+        pinnedImages.add(k.imageId());
+        pinned.computeIfAbsent(k.name(), n -> new Pin(ByteBuffer.wrap(it.value()).getInt())).images++;
+      }
+    }
+    long[] c = decodeCounters(db.get(defaultCf, STATS_KEY));
+    hits.set(c[0]);
+    misses.set(c[1]);
+    evictions.set(c[2]);
+  }
+
+  /**
+   * The verified stored bytes of {@code entry}, or empty on a miss. Bytes that no longer verify are
+   * deleted and reported as a miss.
+   */
+  public Optional<byte[]> get(BlockEntry.Stored entry) throws IOException {
+    BlockName name = entry.name();
+    byte[] key = name.sha1();
+    byte[] stored;
+    try {
+      stored = db.get(blocks, key);
+    } catch (RocksDBException e) {
+      throw new IOException("cache read of block " + name + " failed: " + e.getMessage(), e);
+    }
+    if (stored == null) {
+      misses.incrementAndGet();
+      return Optional.empty();
+    }
+    if (!BlockVerifier.verify(entry, stored).ok()) {
+      System.getLogger(RocksBlockStore.class.getName()).log(System.Logger.Level.WARNING,
+          "cached block " + name + " in " + dir + " does not verify ("
+              + BlockVerifier.verify(entry, stored).describe() + "); dropping it");
+      remove(name);
+      misses.incrementAndGet();
+      return Optional.empty();
+    }
+    hits.incrementAndGet();
+    touch(name);
+    return Optional.of(stored);
+  }
+
+  /** Whether a block is cached (without verifying or counting a hit). */
+  public boolean contains(BlockName name) {
+    synchronized (this) {
+      return lru.containsKey(name);
+    }
+  }
+
+  /** Verifies {@code stored} against {@code entry} and caches it, evicting LRU unpinned blocks if needed. */
+  public PutResult put(BlockEntry.Stored entry, byte[] stored) throws IOException {
+    if (!BlockVerifier.verify(entry, stored).ok()) {
+      return PutResult.REJECTED_UNVERIFIED;
+    }
+    BlockName name = entry.name();
+    int size = stored.length;
+    synchronized (this) {
+      if (lru.containsKey(name)) {
+        return PutResult.ALREADY_PRESENT;
+      }
+      List<BlockName> victims = new ArrayList<>();
+      long freed = 0;
+      if (totalBytes + size > config.maxBytes()) {
+        long target = config.lowBytes() - size;
+        for (var e : lru.entrySet()) {
+          if (totalBytes - freed <= target) {
+            break;
+          }
+          if (!pinned.containsKey(e.getKey())) {
+            victims.add(e.getKey());
+            freed += e.getValue().size;
+          }
+        }
+        if (totalBytes - freed + size > config.maxBytes()) {
+          return PutResult.NO_ROOM;
+        }
+      }
+      long t = ++tick;
+      try (var batch = new WriteBatch()) {
+        for (BlockName v : victims) {
+          batch.delete(blocks, v.sha1());
+          batch.delete(meta, v.sha1());
+        }
+        batch.put(blocks, name.sha1(), stored);
+        batch.put(meta, name.sha1(), metaValue(size, t));
+        batch.put(defaultCf, STATS_KEY, counters(evictions.get() + victims.size()));
+        db.write(writeOptions, batch);
+      } catch (RocksDBException e) {
+        throw new IOException("cache write of block " + name + " failed: " + e.getMessage(), e);
+      }
+      for (BlockName v : victims) {
+        lru.remove(v);
+        dirtyTicks.remove(v);
+      }
+      evictions.addAndGet(victims.size());
+      totalBytes += size - freed;
+      lru.put(name, new Slot(size, t));
+      return PutResult.STORED;
+    }
+  }
+
+  private synchronized void touch(BlockName name) throws IOException {
+    Slot s = lru.get(name); // access-ordered: moves it to the young end
+    if (s == null) {
+      return;
+    }
+    s.tick = ++tick;
+    dirtyTicks.add(name);
+    if (dirtyTicks.size() >= TOUCH_FLUSH_EVERY) {
+      flushTicks();
+    }
+  }
+
+  private void flushTicks() throws IOException {
+    try (var batch = new WriteBatch()) {
+      for (BlockName n : dirtyTicks) {
+        Slot s = lru.get(n);
+        if (s != null) {
+          batch.put(meta, n.sha1(), metaValue(s.size, s.tick));
+        }
+      }
+      batch.put(defaultCf, STATS_KEY, counters(evictions.get()));
+      db.write(writeOptions, batch);
+      dirtyTicks.clear();
+    } catch (RocksDBException e) {
+      throw new IOException("cache write of recency failed: " + e.getMessage(), e);
+    }
+  }
+
+  private synchronized void remove(BlockName name) throws IOException {
+    Slot s = lru.remove(name);
+    try (var batch = new WriteBatch()) {
+      batch.delete(blocks, name.sha1());
+      batch.delete(meta, name.sha1());
+      db.write(writeOptions, batch);
+    } catch (RocksDBException e) {
+      throw new IOException("cache delete of block " + name + " failed: " + e.getMessage(), e);
+    }
+    if (s != null) {
+      totalBytes -= s.size;
+    }
+  }
+
+  /**
+   * Pins an image: its blocks (cached now or later) are never evicted. Refuses when the pinned bytes
+   * would exceed the low watermark, since the cache could then not make room for them.
+   */
+  public void pin(String imageId, Collection<BlockEntry.Stored> imageBlocks) throws IOException {
+    synchronized (this) {
+      Map<BlockName, Integer> fresh = new LinkedHashMap<>();
+      for (var b : imageBlocks) {
+        fresh.put(b.name(), b.storedLength());
+      }
+      long pinnedAfter = 0;
+      for (var e : pinned.entrySet()) {
+        pinnedAfter += e.getValue().size;
+      }
+      for (var e : fresh.entrySet()) {
+        if (!pinned.containsKey(e.getKey())) {
+          pinnedAfter += e.getValue();
+        }
+      }
+      if (pinnedImages.contains(imageId)) {
+        return;
+      }
+      if (pinnedAfter > config.lowBytes()) {
+        throw new IOException("cannot pin " + imageId + ": pinned images would need " + mib(pinnedAfter)
+            + " but cache.max-bytes is " + mib(config.maxBytes()) + " (pinned data may use at most "
+            + mib(config.lowBytes()) + "; raise cache.max-bytes or unpin something)");
+      }
+      try (var batch = new WriteBatch()) {
+        for (var e : fresh.entrySet()) {
+          batch.put(pins, new PinKey(imageId, e.getKey()).bytes(), ByteBuffer.allocate(4).putInt(e.getValue()).array());
+        }
+        db.write(writeOptions, batch);
+      } catch (RocksDBException e) {
+        throw new IOException("cache write of pin " + imageId + " failed: " + e.getMessage(), e);
+      }
+      for (var e : fresh.entrySet()) {
+        pinned.computeIfAbsent(e.getKey(), n -> new Pin(e.getValue())).images++;
+      }
+      pinnedImages.add(imageId);
+    }
+  }
+
+  /** Removes an image's pin; its blocks become evictable unless another pinned image uses them. */
+  public synchronized boolean unpin(String imageId) throws IOException {
+    if (!pinnedImages.contains(imageId)) {
+      return false;
+    }
+    byte[] prefix = PinKey.prefix(imageId);
+    List<BlockName> names = new ArrayList<>();
+    try (RocksIterator it = db.newIterator(pins); var batch = new WriteBatch()) {
+      for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+        names.add(PinKey.parse(it.key()).name());
+        batch.delete(pins, it.key());
+      }
+      db.write(writeOptions, batch);
+    } catch (RocksDBException e) {
+      throw new IOException("cache write of unpin " + imageId + " failed: " + e.getMessage(), e);
+    }
+    for (BlockName n : names) {
+      Pin p = pinned.get(n);
+      if (p != null && --p.images == 0) {
+        pinned.remove(n);
+      }
+    }
+    pinnedImages.remove(imageId);
+    return true;
+  }
+
+  public synchronized boolean isPinned(BlockName name) {
+    return pinned.containsKey(name);
+  }
+
+  public synchronized List<String> pinnedImages() {
+    return List.copyOf(pinnedImages);
+  }
+
+  public synchronized CacheStats stats() {
+    long pinnedBytes = 0;
+    for (var e : pinned.entrySet()) {
+      if (lru.containsKey(e.getKey())) {
+        pinnedBytes += e.getValue().size;
+      }
+    }
+    return new CacheStats(totalBytes, lru.size(), config.maxBytes(), hits.get(), misses.get(), evictions.get(),
+        List.copyOf(pinnedImages), pinnedBytes);
+  }
+
+  /** A cached document (signed catalog, table, client state) by key, as stored by {@link #putDocument}. */
+  public Optional<byte[]> document(String key) throws IOException {
+    try {
+      return Optional.ofNullable(db.get(defaultCf, (DOC_PREFIX + key).getBytes(StandardCharsets.UTF_8)));
+    } catch (RocksDBException e) {
+      throw new IOException("cache read of " + key + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  public void putDocument(String key, byte[] value) throws IOException {
+    try {
+      db.put(defaultCf, writeOptions, (DOC_PREFIX + key).getBytes(StandardCharsets.UTF_8), value);
+    } catch (RocksDBException e) {
+      throw new IOException("cache write of " + key + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  public Path directory() {
+    return dir;
+  }
+
+  public CacheConfig config() {
+    return config;
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    try {
+      flushTicks();
+    } finally {
+      writeOptions.close();
+      defaultCf.close();
+      blocks.close();
+      meta.close();
+      pins.close();
+      db.close();
+      cfOptions.forEach(ColumnFamilyOptions::close);
+      dbOptions.close();
+    }
+  }
+
+  private byte[] counters(long evicted) {
+    return ByteBuffer.allocate(24).putLong(hits.get()).putLong(misses.get()).putLong(evicted).array();
+  }
+
+  private static long[] decodeCounters(byte[] v) {
+    if (v == null || v.length != 24) {
+      return new long[3];
+    }
+    ByteBuffer b = ByteBuffer.wrap(v);
+    return new long[] {b.getLong(), b.getLong(), b.getLong()};
+  }
+
+  private static byte[] metaValue(int size, long tick) {
+    return ByteBuffer.allocate(12).putInt(size).putLong(tick).array();
+  }
+
+  private static boolean startsWith(byte[] key, byte[] prefix) {
+    return key.length >= prefix.length && java.util.Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+  }
+
+  private static String mib(long bytes) {
+    return String.format("%.1f MiB", bytes / 1048576.0);
+  }
+
+  /** Key of the pins column family: image id (UTF-8), 0x00, 20-byte SHA1. */
+  record PinKey(String imageId, BlockName name) {
+    static byte[] prefix(String imageId) {
+      byte[] id = imageId.getBytes(StandardCharsets.UTF_8);
+      byte[] p = new byte[id.length + 1];
+      System.arraycopy(id, 0, p, 0, id.length);
+      return p;
+    }
+
+    byte[] bytes() {
+      byte[] p = prefix(imageId);
+      byte[] k = new byte[p.length + BlockName.LENGTH];
+      System.arraycopy(p, 0, k, 0, p.length);
+      System.arraycopy(name.sha1(), 0, k, p.length, BlockName.LENGTH);
+      return k;
+    }
+
+    static PinKey parse(byte[] key) {
+      int idLen = key.length - BlockName.LENGTH - 1;
+      String id = new String(key, 0, idLen, StandardCharsets.UTF_8);
+      byte[] sha1 = java.util.Arrays.copyOfRange(key, idLen + 1, key.length);
+      return new PinKey(id, new BlockName(sha1));
+    }
+  }
+}

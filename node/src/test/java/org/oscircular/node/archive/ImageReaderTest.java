@@ -1,0 +1,252 @@
+package org.oscircular.node.archive;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.oscircular.node.cache.CacheConfig;
+import org.oscircular.node.cache.RocksBlockStore;
+import org.oscircular.node.fetch.DirectoryOrigin;
+import org.oscircular.node.fetch.FetchConfig;
+import org.oscircular.node.fetch.HttpOrigin;
+import org.oscircular.node.fetch.Origin;
+import org.oscircular.node.fetch.Sleeper;
+import org.oscircular.node.testing.LoopbackHttpServer;
+import org.oscircular.protocol.format.BlockEntry;
+import org.oscircular.protocol.format.Codec;
+import org.oscircular.protocol.format.ImageTable;
+import org.oscircular.protocol.format.OriginLayout;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ImageReaderTest {
+  @TempDir Path tmp;
+  private final List<AutoCloseable> closing = new ArrayList<>();
+  private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
+
+  @AfterEach
+  void close() throws Exception {
+    background.shutdownNow();
+    for (var c : closing.reversed()) {
+      c.close();
+    }
+  }
+
+  private RocksBlockStore store(String name) throws IOException {
+    var s = RocksBlockStore.open(tmp.resolve(name), CacheConfig.withMaxBytes(256L << 20));
+    closing.add(s);
+    return s;
+  }
+
+  private Archive archive(OriginFixture origin, RocksBlockStore store, List<Origin> origins, FetchConfig config)
+      throws IOException {
+    return Archive.open(origins, store, origin.trust(), config, InstantSource.fixed(OriginFixture.NOW),
+        Sleeper.SYSTEM, background);
+  }
+
+  private static FetchConfig fast() {
+    return FetchConfig.defaults().withTimeout(Duration.ofSeconds(5)).withRounds(2, Duration.ofMillis(10));
+  }
+
+  @ParameterizedTest
+  @CsvSource({"4096,NONE", "65536,ZSTD", "262144,DEFLATE", "262144,ZSTD"})
+  void readsEveryRangeOfTheImageExactly(int blockSize, Codec codec) throws IOException {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(blockSize * 9 + 1536, blockSize, 7);
+    origin.publish("debian", "12.8", image, blockSize, codec, List.of());
+    var archive = archive(origin, store("cache"), List.of(new DirectoryOrigin(origin.root())), fast());
+    ImageReader reader = archive.reader("debian:12.8");
+    assertThat(reader.size()).isEqualTo(image.length);
+
+    ByteBuffer whole = ByteBuffer.allocate(image.length);
+    reader.read(0, whole);
+    assertThat(whole.array()).isEqualTo(image);
+
+    var rnd = new Random(3);
+    for (int i = 0; i < 200; i++) {
+      int off = rnd.nextInt(image.length);
+      int len = rnd.nextInt(Math.min(image.length - off, 3 * blockSize) + 1);
+      ByteBuffer dst = ByteBuffer.allocateDirect(len);
+      reader.read(off, dst);
+      byte[] got = new byte[len];
+      dst.flip().get(got);
+      assertThat(got).as("read of %d bytes at %d", len, off).isEqualTo(Arrays.copyOfRange(image, off, off + len));
+    }
+  }
+
+  @Test
+  void refusesReadsOutsideTheImage() throws IOException {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    origin.publish("debian", "12.8", OriginFixture.image(8192, 4096, 1), 4096, Codec.NONE, List.of());
+    var reader = archive(origin, store("cache"), List.of(new DirectoryOrigin(origin.root())), fast()).reader("debian:12.8");
+    assertThatThrownBy(() -> reader.read(8000, ByteBuffer.allocate(500)))
+        .isInstanceOf(IOException.class).hasMessageContaining("outside the image");
+  }
+
+  @Test
+  void servesCachedBlocksWhenOriginIsDown() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(16 * 4096, 4096, 5);
+    origin.publish("debian", "12.8", image, 4096, Codec.ZSTD, List.of());
+    java.net.URI uri;
+    try (var server = new LoopbackHttpServer(origin.root());
+        var http = new HttpOrigin(server.uri(), 4, Duration.ofSeconds(5))) {
+      uri = server.uri();
+      var store = store("cache");
+      var reader = archive(origin, store, List.of(http), fast().withReadahead(0)).reader("debian:12.8");
+      reader.read(0, ByteBuffer.allocate(8 * 4096));
+    }
+    // The server is gone: the catalog, table and the first half come from the cache.
+    try (var down = new HttpOrigin(uri, 2, Duration.ofSeconds(2))) {
+      var archive = archive(origin, (RocksBlockStore) closing.getFirst(), List.of(down), fast().withReadahead(0));
+      assertThat(archive.catalogSource()).startsWith("cache");
+      ByteBuffer first = ByteBuffer.allocate(8 * 4096);
+      archive.reader("debian:12.8").read(0, first);
+      assertThat(first.array()).isEqualTo(Arrays.copyOf(image, 8 * 4096));
+      assertThatThrownBy(() -> archive.reader("debian:12.8").read(13 * 4096 + 10, ByteBuffer.allocate(10)))
+          .isInstanceOf(BlockUnavailableException.class)
+          .hasMessageContaining("debian:12.8 block 13 at image offset 53248")
+          .hasMessageContaining(uri.toString());
+    }
+  }
+
+  @Test
+  void neverDeliversABlockCorruptedOnTheOriginAndTriesTheNextMirror() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(8 * 4096, 4096, 9);
+    ImageTable table = origin.publish("debian", "12.8", image, 4096, Codec.NONE, List.of());
+    try (var bad = new LoopbackHttpServer(origin.root()); var good = new LoopbackHttpServer(origin.root());
+        var badOrigin = new HttpOrigin(bad.uri(), 4, Duration.ofSeconds(5));
+        var goodOrigin = new HttpOrigin(good.uri(), 4, Duration.ofSeconds(5))) {
+      bad.alterBodies(b -> {
+        if (b.length == 4096) { // a block, not the catalog or table
+          b = b.clone();
+          b[100] ^= 1;
+        }
+        return b;
+      });
+      var store = store("cache");
+      var alone = archive(origin, store, List.of(badOrigin), fast().withReadahead(0));
+      String blockPath = OriginLayout.block(((BlockEntry.Stored) table.image().blocks().get(1)).name());
+      assertThatThrownBy(() -> alone.reader("debian:12.8").read(4096, ByteBuffer.allocate(4096)))
+          .isInstanceOf(BlockUnavailableException.class)
+          .hasMessageContaining("block 1 at image offset 4096")
+          .hasMessageContaining(bad.uri().toString())
+          .hasMessageContaining("SHA1 does not match");
+      assertThat(store.stats().blocks()).isZero();
+
+      var mirrored = archive(origin, store, List.of(badOrigin, goodOrigin), fast().withReadahead(0));
+      ByteBuffer dst = ByteBuffer.allocate(4096);
+      mirrored.reader("debian:12.8").read(4096, dst);
+      assertThat(dst.array()).isEqualTo(Arrays.copyOfRange(image, 4096, 8192));
+      assertThat(good.requests(blockPath)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void concurrentReadersOfAMissingBlockCauseOneFetch() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(4 * 65536, 65536, 11);
+    ImageTable table = origin.publish("debian", "12.8", image, 65536, Codec.ZSTD, List.of());
+    try (var server = new LoopbackHttpServer(origin.root());
+        var http = new HttpOrigin(server.uri(), 8, Duration.ofSeconds(20))) {
+      var reader = archive(origin, store("cache"), List.of(http), fast().withReadahead(0)).reader("debian:12.8");
+      server.hold();
+      ExecutorService readers = Executors.newFixedThreadPool(8);
+      try {
+        List<Future<byte[]>> results = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          int off = 1000 * i;
+          results.add(readers.submit(() -> {
+            ByteBuffer b = ByteBuffer.allocate(500);
+            reader.read(off, b);
+            return b.array();
+          }));
+        }
+        String path = OriginLayout.block(((BlockEntry.Stored) table.image().blocks().getFirst()).name());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (server.requests(path) < 1 && System.nanoTime() < deadline) {
+          Thread.onSpinWait();
+        }
+        server.release();
+        for (int i = 0; i < 8; i++) {
+          assertThat(results.get(i).get(20, TimeUnit.SECONDS))
+              .isEqualTo(Arrays.copyOfRange(image, 1000 * i, 1000 * i + 500));
+        }
+        assertThat(server.requests(path)).isEqualTo(1);
+      } finally {
+        readers.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void neverFetchesZeroBlocks() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = new byte[6 * 4096];
+    image[4096 * 5 + 3] = 42;
+    origin.publish("blank", "1", image, 4096, Codec.NONE, List.of());
+    try (var server = new LoopbackHttpServer(origin.root());
+        var http = new HttpOrigin(server.uri(), 4, Duration.ofSeconds(5))) {
+      var reader = archive(origin, store("cache"), List.of(http), fast()).reader("blank:1");
+      int before = server.totalRequests();
+      ByteBuffer dst = ByteBuffer.allocate(image.length);
+      reader.read(0, dst);
+      assertThat(dst.array()).isEqualTo(image);
+      assertThat(server.totalRequests() - before).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void readsAheadOfASequentialReader() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(32 * 4096, 4096, 13);
+    ImageTable table = origin.publish("debian", "12.8", image, 4096, Codec.NONE, List.of());
+    var store = store("cache");
+    var reader = archive(origin, store, List.of(new DirectoryOrigin(origin.root())),
+        fast().withReadahead(4)).reader("debian:12.8");
+    reader.read(0, ByteBuffer.allocate(4096));
+    reader.read(4096, ByteBuffer.allocate(4096));
+    var block5 = table.image().blocks().get(5);
+    assertThat(block5).isInstanceOf(BlockEntry.Stored.class);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!store.contains(((BlockEntry.Stored) block5).name()) && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(store.contains(((BlockEntry.Stored) block5).name())).isTrue();
+  }
+
+  @Test
+  void refusesAnOlderCatalogOnceANewerWasSeen() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    origin.publish("debian", "12.8", OriginFixture.image(8192, 4096, 1), 4096, Codec.NONE, List.of());
+    byte[] old = Files.readAllBytes(origin.root().resolve(OriginLayout.CATALOG));
+    origin.publish("debian", "12.9", OriginFixture.image(8192, 4096, 2), 4096, Codec.NONE, List.of());
+    var store = store("cache");
+    var dir = new DirectoryOrigin(origin.root());
+    assertThat(archive(origin, store, List.of(dir), fast()).versions()).hasSize(2);
+    Files.write(origin.root().resolve(OriginLayout.CATALOG), old);
+    // The origin now serves the rolled-back catalog: refused, and the cached newer one is used.
+    var archive = archive(origin, store, List.of(dir), fast());
+    assertThat(archive.catalog().sequence()).isEqualTo(2);
+    assertThat(archive.catalogSource()).startsWith("cache");
+  }
+}

@@ -1,0 +1,146 @@
+package org.oscircular.node.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.oscircular.protocol.format.BlockEncoder;
+import org.oscircular.protocol.format.BlockEntry;
+import org.oscircular.protocol.format.Codec;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RocksBlockStoreTest {
+  @TempDir Path tmp;
+
+  record Block(BlockEntry.Stored entry, byte[] stored) {}
+
+  static List<Block> blocks(int count, int size, long seed) {
+    var rnd = new Random(seed);
+    var enc = new BlockEncoder(Codec.NONE);
+    List<Block> out = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      byte[] b = new byte[size];
+      rnd.nextBytes(b);
+      var e = enc.encode(b, 0, size);
+      out.add(new Block((BlockEntry.Stored) e.entry(), e.stored()));
+    }
+    return out;
+  }
+
+  @Test
+  void returnsOnlyBlocksThatVerifyAgainstTheirEntry() throws IOException {
+    var bs = blocks(2, 4096, 1);
+    try (var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(1 << 20))) {
+      byte[] forged = bs.get(0).stored().clone();
+      forged[0] ^= 1;
+      assertThat(store.put(bs.get(0).entry(), forged)).isEqualTo(RocksBlockStore.PutResult.REJECTED_UNVERIFIED);
+      assertThat(store.get(bs.get(0).entry())).isEmpty();
+      assertThat(store.put(bs.get(0).entry(), bs.get(0).stored())).isEqualTo(RocksBlockStore.PutResult.STORED);
+      assertThat(store.put(bs.get(0).entry(), bs.get(0).stored())).isEqualTo(RocksBlockStore.PutResult.ALREADY_PRESENT);
+      assertThat(store.get(bs.get(0).entry())).hasValueSatisfying(v -> assertThat(v).isEqualTo(bs.get(0).stored()));
+      // Same SHA1 name, but the table entry claims another SHA-256: the cached bytes are not handed out.
+      var liar = new BlockEntry.Stored(bs.get(0).entry().name(), new byte[32], 4096);
+      assertThat(store.get(liar)).isEmpty();
+      assertThat(store.contains(bs.get(0).entry().name())).isFalse();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {4096, 65536, 262144})
+  void evictionKeepsUnderTheByteCapAndNeverDropsPinnedBlocks(int blockSize) throws IOException {
+    long cap = Math.max(1 << 20, 24L * blockSize);
+    int count = (int) (cap / blockSize) * 3;
+    var bs = blocks(count, blockSize, blockSize);
+    var pinned = bs.subList(0, (int) (cap / blockSize / 3));
+    try (var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(cap))) {
+      store.pin("debian:12.8", pinned.stream().map(Block::entry).toList());
+      for (var b : bs) {
+        assertThat(store.put(b.entry(), b.stored())).isEqualTo(RocksBlockStore.PutResult.STORED);
+        assertThat(store.stats().bytes()).isLessThanOrEqualTo(cap);
+      }
+      for (var p : pinned) {
+        assertThat(store.get(p.entry())).as("pinned block %s", p.entry().name()).isPresent();
+      }
+      assertThat(store.stats().evictions()).isPositive();
+      assertThat(store.get(bs.get(pinned.size()).entry())).as("oldest unpinned block").isEmpty();
+      assertThat(store.get(bs.getLast().entry())).as("newest block").isPresent();
+      assertThat(store.stats().pinnedImages()).containsExactly("debian:12.8");
+      assertThat(store.stats().pinnedBytes()).isEqualTo((long) pinned.size() * blockSize);
+    }
+  }
+
+  @Test
+  void evictsTheLeastRecentlyUsedBlockFirst() throws IOException {
+    var bs = blocks(300, 4096, 2);
+    try (var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(1 << 20))) {
+      for (int i = 0; i < 250; i++) {
+        store.put(bs.get(i).entry(), bs.get(i).stored());
+      }
+      assertThat(store.get(bs.get(0).entry())).isPresent(); // block 0 is now the most recently used
+      for (int i = 250; i < 300; i++) {
+        store.put(bs.get(i).entry(), bs.get(i).stored());
+      }
+      assertThat(store.get(bs.get(0).entry())).isPresent();
+      assertThat(store.get(bs.get(1).entry())).isEmpty();
+    }
+  }
+
+  @Test
+  void refusesToPinMoreThanTheCacheCanHold() throws IOException {
+    var bs = blocks(300, 4096, 3);
+    try (var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(1 << 20))) {
+      assertThatThrownBy(() -> store.pin("big:1", bs.stream().map(Block::entry).toList()))
+          .hasMessageContaining("cannot pin big:1").hasMessageContaining("cache.max-bytes");
+      assertThat(store.pinnedImages()).isEmpty();
+    }
+  }
+
+  @Test
+  void keepsBlocksPinsAndCountersAcrossReopen() throws IOException {
+    var bs = blocks(10, 4096, 4);
+    try (var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(1 << 20))) {
+      for (var b : bs) {
+        store.put(b.entry(), b.stored());
+      }
+      store.pin("debian:12.8", List.of(bs.get(0).entry()));
+      store.get(bs.get(1).entry());
+      store.putDocument("catalog", new byte[] {1, 2, 3});
+    }
+    var stats = RocksBlockStore.readStats(tmp, CacheConfig.withMaxBytes(1 << 20));
+    assertThat(stats.blocks()).isEqualTo(10);
+    assertThat(stats.bytes()).isEqualTo(10 * 4096);
+    assertThat(stats.hits()).isEqualTo(1);
+    assertThat(stats.pinnedImages()).containsExactly("debian:12.8");
+    try (var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(1 << 20))) {
+      assertThat(store.stats().blocks()).isEqualTo(10);
+      assertThat(store.isPinned(bs.get(0).entry().name())).isTrue();
+      assertThat(store.document("catalog")).hasValueSatisfying(v -> assertThat(v).containsExactly(1, 2, 3));
+      assertThat(store.unpin("debian:12.8")).isTrue();
+      assertThat(store.isPinned(bs.get(0).entry().name())).isFalse();
+    }
+  }
+
+  @Test
+  void refusesASecondWriterWithAClearMessage() throws IOException {
+    try (var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(1 << 20))) {
+      assertThatThrownBy(() -> RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(1 << 20)))
+          .hasMessageContaining("in use by another circular process");
+    }
+  }
+
+  @Test
+  void rejectsACapBelowOneMebibyte() {
+    assertThatThrownBy(() -> CacheConfig.withMaxBytes(1000))
+        .hasMessage("cache.max-bytes must be at least 1 MiB, got 1000 bytes");
+  }
+}
