@@ -14,6 +14,10 @@ import picocli.CommandLine.Command;
     description = "OS Circular: publish, mount, share and boot OS images over the network.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      KeygenCommand.class,
+      PublishCommand.class,
+      ImagesCommand.class,
+      GetCommand.class,
     })
 public final class CircularCli implements Runnable {
 

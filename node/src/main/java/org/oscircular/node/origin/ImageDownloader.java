@@ -1,0 +1,150 @@
+package org.oscircular.node.origin;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.function.LongConsumer;
+import org.oscircular.protocol.format.Blob;
+import org.oscircular.protocol.format.BlockEntry;
+import org.oscircular.protocol.format.FormatException;
+import org.oscircular.protocol.format.ImageTable;
+
+/**
+ * Reassembles a whole blob (the image or an attachment) into a file: fetches the stored blocks in
+ * parallel, retries transient failures with exponential backoff, verifies and decodes each block before
+ * writing it, leaves zero blocks as holes, and renames the finished file into place.
+ */
+public final class ImageDownloader {
+  /** How often and how patiently to retry one block. */
+  public record Retry(int attempts, Duration firstBackoff) {
+    public Retry {
+      if (attempts < 1) {
+        throw new IllegalArgumentException("attempts must be at least 1, got " + attempts);
+      }
+    }
+  }
+
+  private final OriginClient client;
+  private final ExecutorService pool;
+  private final int parallel;
+  private final Retry retry;
+
+  /** {@code pool} must have at least {@code parallel} threads (virtual threads are fine). */
+  public ImageDownloader(OriginClient client, ExecutorService pool, int parallel, Retry retry) {
+    this.client = client;
+    this.pool = pool;
+    this.parallel = parallel;
+    this.retry = retry;
+  }
+
+  /** Writes blob {@code blobName} of {@code table} to {@code out}; {@code progress} gets plaintext bytes done. */
+  public void download(ImageTable table, String blobName, Path out, LongConsumer progress) throws IOException {
+    Blob blob = table.blob(blobName);
+    if (blob == null) {
+      throw new IOException(table.id() + " has no '" + blobName + "'");
+    }
+    Path tmp = out.toAbsolutePath().resolveSibling(AtomicFiles.TEMP_PREFIX + out.getFileName());
+    Files.deleteIfExists(tmp);
+    try {
+      try (var raf = new RandomAccessFile(tmp.toFile(), "rw")) {
+        raf.setLength(blob.length());
+        FileChannel ch = raf.getChannel();
+        List<BlockEntry> blocks = blob.blocks();
+        var next = new java.util.concurrent.atomic.AtomicInteger();
+        List<Future<Void>> workers = new ArrayList<>();
+        for (int w = 0; w < parallel; w++) {
+          workers.add(pool.submit(() -> {
+            for (int i; (i = next.getAndIncrement()) < blocks.size(); ) {
+              int plainLen = blob.blockLength(i, table.blockSize());
+              if (blocks.get(i) instanceof BlockEntry.Stored s) {
+                byte[] plain = fetchPlain(table, s, i, plainLen);
+                ByteBuffer bb = ByteBuffer.wrap(plain);
+                long pos = (long) i * table.blockSize();
+                while (bb.hasRemaining()) {
+                  ch.write(bb, pos + bb.position());
+                }
+              }
+              progress.accept(plainLen);
+            }
+            return null;
+          }));
+        }
+        try {
+          for (Future<Void> f : workers) {
+            await(f);
+          }
+        } finally {
+          next.set(blocks.size());
+          for (Future<Void> f : workers) {
+            f.cancel(true);
+          }
+        }
+        ch.force(true);
+      }
+      Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private byte[] fetchPlain(ImageTable table, BlockEntry.Stored s, int index, int plainLen) throws IOException {
+    Duration backoff = retry.firstBackoff();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        byte[] stored = client.block(s);
+        try {
+          return table.codec().decode(stored, plainLen);
+        } catch (FormatException e) {
+          // Verified bytes that do not decode: the publisher made a bad block, retrying cannot help.
+          throw new FormatException("block " + index + " (" + s.name() + ") of " + table.id()
+              + " does not decode: " + e.getMessage());
+        }
+      } catch (OriginException e) {
+        if (!e.kind().retryable() || attempt >= retry.attempts()) {
+          throw new OriginException(e.kind(), e.getMessage() + (attempt > 1 ? " (after " + attempt + " attempts)" : ""), e);
+        }
+      } catch (OriginClient.BadBlockException e) {
+        // A proxy or a disk may have mangled it; another fetch may be good.
+        if (attempt >= retry.attempts()) {
+          throw new OriginClient.BadBlockException(e.getMessage() + " (block " + index + " of " + table.id()
+              + ", " + attempt + " attempts)");
+        }
+      }
+      try {
+        Thread.sleep(backoff);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while retrying block " + s.name());
+      }
+      backoff = backoff.multipliedBy(2);
+    }
+  }
+
+  private static void await(Future<Void> f) throws IOException {
+    try {
+      f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("download interrupted");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IOException(e.getCause());
+    }
+  }
+}
