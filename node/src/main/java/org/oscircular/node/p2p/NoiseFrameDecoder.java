@@ -1,0 +1,41 @@
+package org.oscircular.node.p2p;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.DecoderException;
+import java.util.List;
+import org.oscircular.protocol.p2p.NoiseCipherState;
+import org.oscircular.protocol.p2p.WireFormatException;
+
+/** Splits {@code uint16 length || ciphertext} noise transport frames and decrypts them. */
+final class NoiseFrameDecoder extends ByteToMessageDecoder {
+  private final NoiseCipherState cipher;
+
+  NoiseFrameDecoder(NoiseCipherState cipher) {
+    this.cipher = cipher;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    while (in.readableBytes() >= 2) {
+      int len = in.getUnsignedShort(in.readerIndex());
+      if (in.readableBytes() < 2 + len) {
+        return;
+      }
+      if (len < NoiseCipherState.TAG) {
+        throw new DecoderException(new WireFormatException("noise frame of " + len + " bytes is shorter than its tag"));
+      }
+      ByteBuf plain = ctx.alloc().heapBuffer(len - NoiseCipherState.TAG);
+      try {
+        cipher.decrypt(null, in.nioBuffer(in.readerIndex() + 2, len), plain.internalNioBuffer(0, len - NoiseCipherState.TAG));
+      } catch (WireFormatException e) {
+        plain.release();
+        throw new DecoderException(e);
+      }
+      plain.writerIndex(len - NoiseCipherState.TAG);
+      in.skipBytes(2 + len);
+      out.add(plain);
+    }
+  }
+}
