@@ -67,4 +67,13 @@ class NodeConfigTest {
     assertThat(NodeConfig.parseDuration("5m")).isEqualTo(Duration.ofMinutes(5));
     assertThatThrownBy(() -> NodeConfig.parseSize("lots")).isInstanceOf(NumberFormatException.class);
   }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"client.conf", "seed.conf"})
+  void theShippedDeployConfigsAreValid(String name) throws Exception {
+    Path file = Path.of("..", "deploy", name);
+    assertThat(file).exists();
+    var c = NodeConfig.load(file, List.of());
+    assertThat(c.string("node.role")).isEqualTo(name.replace(".conf", ""));
+  }
 }
