@@ -18,6 +18,11 @@ import picocli.CommandLine.Command;
       PublishCommand.class,
       ImagesCommand.class,
       GetCommand.class,
+      VerifyCommand.class,
+      RetireCommand.class,
+      ResignCommand.class,
+      GcCommand.class,
+      ServeOriginCommand.class,
     })
 public final class CircularCli implements Runnable {
 
