@@ -1,0 +1,421 @@
+package org.oscircular.simulator;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.oscircular.protocol.exchange.ExchangeConfig;
+import org.oscircular.protocol.exchange.ExchangeEvent;
+import org.oscircular.protocol.exchange.OriginMode;
+import org.oscircular.protocol.exchange.Provider;
+import org.oscircular.protocol.exchange.SourceTier;
+
+/**
+ * One run of a scenario: builds the sites, hosts and links, schedules boots, preheats and churn, and carries out
+ * what the hosts' exchange policies ask for (requests, lookups) over the flow network.
+ */
+final class Simulation {
+    private final Scenario scenario;
+    private final Engine engine = new Engine();
+    private final FlowNetwork net = new FlowNetwork(engine);
+    private final Recorder recorder;
+    private final Workload workload;
+    private final SplittableRandom random;
+    private final Host[] hosts;
+    private final int[] wanUp;
+    private final int[] wanDown;
+    private final int[][] seedsOfSite;
+    private final int originLink;
+    /** Per site, per boot-trace position: sharing clients that hold the block (at most lan-max-providers). */
+    private final int[][][] lanHolders;
+    /** Per block: announced providers (at most dht-max-providers). */
+    private final int[][] announced;
+    private int toFinish;
+    private int finished;
+
+    Simulation(Scenario scenario) {
+        this.scenario = scenario;
+        this.random = new SplittableRandom(scenario.seed());
+        this.recorder = new Recorder(scenario.outputInterval());
+        this.workload = Workload.synthetic(scenario.image(), random.split());
+        Scenario.Sites s = scenario.sites();
+        int sites = s.count();
+        wanUp = new int[sites];
+        wanDown = new int[sites];
+        seedsOfSite = new int[sites][];
+        lanHolders = new int[sites][][];
+        announced = new int[workload.blocks()][];
+        originLink = net.addLink(scenario.origin().bandwidth());
+        hosts = new Host[scenario.hostCount()];
+        SplittableRandom placement = random.split();
+        int id = 0;
+        int traceBits = workload.bootTrace().length;
+        for (int site = 0; site < sites; site++) {
+            wanUp[site] = net.addLink(s.wanUp());
+            wanDown[site] = net.addLink(s.wanDown());
+            seedsOfSite[site] = new int[scenario.seeds().perSite()];
+            for (int k = 0; k < scenario.seeds().perSite(); k++) {
+                double bw = scenario.seeds().bandwidth();
+                hosts[id] = new Host(id, site, true, false, net.addLink(bw), net.addLink(bw), workload.blocks());
+                seedsOfSite[site][k] = id++;
+            }
+            for (int k = 0; k < s.clientsPerSite(); k++) {
+                boolean bad = placement.nextDouble() < scenario.clients().badFraction();
+                hosts[id] = new Host(id, site, false, bad, net.addLink(s.hostBandwidth()),
+                        net.addLink(s.hostBandwidth()), traceBits);
+                id++;
+            }
+        }
+    }
+
+    Scenario scenario() {
+        return scenario;
+    }
+
+    Engine engine() {
+        return engine;
+    }
+
+    FlowNetwork network() {
+        return net;
+    }
+
+    Recorder recorder() {
+        return recorder;
+    }
+
+    Workload workload() {
+        return workload;
+    }
+
+    long now() {
+        return engine.now();
+    }
+
+    Host host(int id) {
+        return hosts[id];
+    }
+
+    Host[] hosts() {
+        return hosts;
+    }
+
+    int finishedHosts() {
+        return finished;
+    }
+
+    int hostsToFinish() {
+        return toFinish;
+    }
+
+    /** Schedules the publication (seed preheat), the boots and the churn. Call once before running. */
+    void schedule() {
+        Scenario.Clients c = scenario.clients();
+        SplittableRandom times = random.split();
+        int clients = scenario.clientCount();
+        long t = c.bootStart();
+        for (Host h : hosts) {
+            if (h.seed) {
+                if (scenario.seeds().preheat() != Scenario.Preheat.NONE) {
+                    toFinish++;
+                    engine.at(0, () -> begin(h));
+                }
+                continue;
+            }
+            toFinish++;
+            long at = switch (c.boot()) {
+                case AT_ONCE -> c.bootStart();
+                case UNIFORM -> c.bootStart() + (c.bootWindow() == 0 ? 0 : times.nextLong(c.bootWindow() + 1));
+                case POISSON -> t += (long) (-Math.log(1 - times.nextDouble()) * c.bootWindow() / Math.max(1, clients));
+            };
+            engine.at(at, () -> {
+                h.wantedAt = engine.now();
+                if (h.online) {
+                    begin(h);
+                }
+            });
+            if (scenario.churn().enabled()) {
+                SplittableRandom r = times.split();
+                engine.at(exp(r, scenario.churn().meanSession()), () -> goOffline(h, r));
+            }
+        }
+    }
+
+    /** Runs until everything finished or the scenario's duration passed. */
+    void run() {
+        runUntil(scenario.duration());
+    }
+
+    void runUntil(long until) {
+        if (toFinish == 0) {
+            return;
+        }
+        engine.run(until);
+    }
+
+    boolean complete() {
+        return finished >= toFinish || engine.now() >= scenario.duration() || engine.queued() == 0;
+    }
+
+    private void begin(Host h) {
+        if (h.done || h.driver != null) {
+            return;
+        }
+        if (h.wantedAt < 0) {
+            h.wantedAt = engine.now();
+        }
+        h.attempts++;
+        int[] wanted = h.seed && scenario.seeds().preheat() == Scenario.Preheat.ALL
+                ? workload.nonZeroBlocks() : nonZeroTrace();
+        long mix = scenario.seed() * 0x9E3779B97F4A7C15L + h.id * 0xBF58476D1CE4E5B9L + h.attempts;
+        // Seeds exist to pull from the origin: they always may, whatever the clients' origin mode.
+        ExchangeConfig config = h.seed ? scenario.exchange().withOriginMode(OriginMode.FALLBACK) : scenario.exchange();
+        h.driver = new NodeDriver(this, h, wanted, h.seed ? 64 : scenario.clients().prefetch(), config,
+                new SplittableRandom(mix));
+        h.driver.start();
+    }
+
+    private int[] nonZeroTraceCache;
+
+    private int[] nonZeroTrace() {
+        if (nonZeroTraceCache == null) {
+            nonZeroTraceCache = Arrays.stream(workload.bootTrace()).filter(b -> !workload.isZero(b)).toArray();
+        }
+        return nonZeroTraceCache;
+    }
+
+    void finished(Host h, boolean failed) {
+        h.driver = null;
+        if (h.done) {
+            return;
+        }
+        h.done = true;
+        h.failed = failed;
+        h.doneAt = engine.now();
+        finished++;
+        if (finished >= toFinish) {
+            engine.stop();
+        }
+    }
+
+    boolean hasBlock(Host h, int block) {
+        return h.seed ? h.has(block) : h.has(workload.tracePosition(block));
+    }
+
+    private boolean serves(Host h, int block) {
+        return h.online && (h.seed || scenario.clients().share()) && hasBlock(h, block);
+    }
+
+    void delivered(Host h, int block) {
+        if (h.seed) {
+            h.add(block);
+        } else {
+            int pos = workload.tracePosition(block);
+            h.add(pos);
+            if (scenario.clients().share()) {
+                int[][] site = lanHolders[h.site];
+                if (site == null) {
+                    site = lanHolders[h.site] = new int[workload.bootTrace().length][];
+                }
+                site[pos] = append(site[pos], h.id, scenario.discovery().lanMaxProviders());
+            }
+        }
+        if (h.seed || scenario.clients().announce() && scenario.clients().share()) {
+            announced[block] = append(announced[block], h.id, scenario.discovery().dhtMaxProviders());
+        }
+    }
+
+    private static int[] append(int[] list, int id, int cap) {
+        if (list == null) {
+            return cap == 0 ? null : new int[] {id};
+        }
+        if (list.length >= cap) {
+            return list;
+        }
+        int[] grown = Arrays.copyOf(list, list.length + 1);
+        grown[list.length] = id;
+        return grown;
+    }
+
+    private long oneWay(Host client, Host server) {
+        Scenario.Sites s = scenario.sites();
+        if (server == null) {
+            return s.wanLatency() + scenario.origin().latency();
+        }
+        return server.site == client.site ? s.lanLatency() : 2 * s.wanLatency();
+    }
+
+    private int[] route(Host client, Host server) {
+        if (server == null) {
+            return new int[] {originLink, wanDown[client.site]};
+        }
+        if (server.site == client.site) {
+            return new int[] {server.upLink, client.downLink};
+        }
+        return new int[] {server.upLink, wanUp[server.site], wanDown[client.site]};
+    }
+
+    private Source sourceOf(Host client, Host server) {
+        if (server == null) {
+            return Source.ORIGIN;
+        }
+        if (server.site != client.site) {
+            return Source.REMOTE;
+        }
+        return server.seed ? Source.LAN_SEED : Source.LAN_PEER;
+    }
+
+    /** Sends a block request from a driver's host to {@code server} (null = origin); the request travels first. */
+    Transfer request(NodeDriver driver, Host server, int block) {
+        Host client = driver.host;
+        Transfer t = new Transfer(driver, server, block, sourceOf(client, server));
+        long oneWay = oneWay(client, server);
+        engine.after(oneWay, () -> serve(t, oneWay));
+        return t;
+    }
+
+    private void serve(Transfer t, long oneWay) {
+        if (t.cancelled) {
+            return;
+        }
+        Host server = t.server;
+        Host client = t.requester.host;
+        if (server != null && !server.online) {
+            recorder.failedRequests++;
+            engine.after(oneWay, () -> t.requester.reply(t, new ExchangeEvent.RequestFailed(server.id, t.block)));
+            return;
+        }
+        if (server != null && !serves(server, t.block)) {
+            recorder.dontHaves++;
+            engine.after(oneWay, () -> t.requester.reply(t, new ExchangeEvent.DontHave(server.id, t.block)));
+            return;
+        }
+        t.corrupt = server != null && server.bad;
+        if (server != null) {
+            server.upload(t);
+        }
+        t.flow = net.start(route(client, server), workload.blockSize(), f -> {
+            t.flow = -1;
+            account(t, workload.blockSize());
+            if (server != null) {
+                server.uploadEnded(t);
+            }
+            engine.after(oneWay, () -> t.requester.reply(t,
+                    new ExchangeEvent.BlockReceived(t.sourceId(), t.block, !t.corrupt)));
+            if (t.corrupt) {
+                recorder.badBlocks++;
+            }
+        });
+    }
+
+    /** Abandons a transfer: the request is dropped where it is, a running flow stops and its bytes are counted. */
+    void cancel(Transfer t) {
+        t.cancelled = true;
+        if (t.flow >= 0) {
+            long moved = net.abort(t.flow);
+            t.flow = -1;
+            account(t, moved);
+            if (t.server != null) {
+                t.server.uploadEnded(t);
+            }
+        }
+    }
+
+    private void account(Transfer t, long bytes) {
+        Host client = t.requester.host;
+        client.bytesFrom[t.source.ordinal()] += bytes;
+        recorder.moved(engine.now(), t.source, t.server != null && t.server.seed, bytes, true);
+    }
+
+    /** Finds providers of a block for a driver: a LAN have-query, then (if enabled) a DHT lookup. */
+    void discover(NodeDriver driver, int block) {
+        Host h = driver.host;
+        Scenario.Sites s = scenario.sites();
+        List<Provider> lan = new ArrayList<>();
+        for (int seed : seedsOfSite[h.site]) {
+            if (seed != h.id && hosts[seed].online && hasBlock(hosts[seed], block)) {
+                lan.add(new Provider(seed, SourceTier.SEED, 2 * s.lanLatency()));
+            }
+        }
+        int pos = workload.tracePosition(block);
+        int[][] site = lanHolders[h.site];
+        if (pos >= 0 && site != null && site[pos] != null) {
+            for (int peer : site[pos]) {
+                if (peer != h.id && hosts[peer].online) {
+                    lan.add(new Provider(peer, SourceTier.LAN, 2 * s.lanLatency()));
+                }
+            }
+        }
+        long lanRtt = 2 * s.lanLatency();
+        // LAN first: the first lookup of a block that LAN holders can serve does not touch the DHT.
+        boolean lanOnly = !lan.isEmpty() && driver.firstLookup(block);
+        if (lanOnly || scenario.discovery().dht() == Scenario.DhtMode.NONE) {
+            engine.after(lanRtt, () -> {
+                if (!lan.isEmpty()) {
+                    driver.handle(new ExchangeEvent.ProvidersFound(block, lan));
+                }
+                driver.handle(new ExchangeEvent.LookupFinished(block));
+            });
+            return;
+        }
+        if (!lan.isEmpty()) {
+            engine.after(lanRtt, () -> driver.handle(new ExchangeEvent.ProvidersFound(block, lan)));
+        }
+        int hops = scenario.discovery().dhtLookupRtts();
+        long latency = hops * 4L * s.wanLatency();
+        engine.after(latency, () -> {
+            recorder.lookup(latency, hops);
+            List<Provider> remote = new ArrayList<>();
+            int[] list = announced[block];
+            if (list != null) {
+                for (int peer : list) {
+                    Host p = hosts[peer];
+                    if (peer != h.id && p.site != h.site && p.online) {
+                        remote.add(new Provider(peer, SourceTier.REMOTE, 4 * s.wanLatency()));
+                    }
+                }
+            }
+            if (!remote.isEmpty()) {
+                driver.handle(new ExchangeEvent.ProvidersFound(block, remote));
+            }
+            driver.handle(new ExchangeEvent.LookupFinished(block));
+        });
+    }
+
+    private void goOffline(Host h, SplittableRandom r) {
+        if (h.done) {
+            return;
+        }
+        h.online = false;
+        if (h.driver != null) {
+            h.driver.kill();
+            h.driver = null;
+        }
+        if (h.uploads != null) {
+            for (Transfer t : new ArrayList<>(h.uploads)) {
+                cancel(t);
+                long oneWay = oneWay(t.requester.host, h);
+                engine.after(oneWay, () -> t.requester.reply(withLiveReply(t),
+                        new ExchangeEvent.RequestFailed(h.id, t.block)));
+            }
+            h.uploads.clear();
+        }
+        engine.after(exp(r, scenario.churn().meanDowntime()), () -> {
+            h.online = true;
+            if (h.wantedAt >= 0 && !h.done) {
+                begin(h);
+            }
+            engine.after(exp(r, scenario.churn().meanSession()), () -> goOffline(h, r));
+        });
+    }
+
+    /** A transfer aborted by the server's failure still owes its requester a failure reply. */
+    private static Transfer withLiveReply(Transfer t) {
+        t.cancelled = false;
+        return t;
+    }
+
+    private static long exp(SplittableRandom r, long mean) {
+        return (long) (-Math.log(1 - r.nextDouble()) * mean);
+    }
+}
