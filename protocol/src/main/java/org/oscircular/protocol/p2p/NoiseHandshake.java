@@ -80,10 +80,13 @@ public final class NoiseHandshake {
     return new NoiseHandshake(false, identity, staticKey, ephemeral, null);
   }
 
-  /** A responder that signs {@code signedKey} instead of its static key: a misbehaving peer, for tests. */
-  static NoiseHandshake responderSigningOtherKey(
-      IdentityKey identity, X25519 staticKey, X25519 ephemeral, byte[] signedKey) {
-    NoiseHandshake hs = new NoiseHandshake(false, identity, staticKey, ephemeral, null);
+  /**
+   * A side that signs {@code signedKey} instead of its static key: a misbehaving peer, for tests that
+   * check the other side refuses it.
+   */
+  public static NoiseHandshake signingOtherKey(
+      boolean initiator, IdentityKey identity, X25519 staticKey, X25519 ephemeral, byte[] signedKey) {
+    NoiseHandshake hs = new NoiseHandshake(initiator, identity, staticKey, ephemeral, null);
     hs.signedStaticKey = signedKey.clone();
     return hs;
   }

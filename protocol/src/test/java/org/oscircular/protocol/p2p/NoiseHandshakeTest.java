@@ -80,7 +80,7 @@ class NoiseHandshakeTest {
     IdentityKey b = IdentityKey.generate(RANDOM);
     X25519 realStatic = X25519.generate(RANDOM);
     NoiseHandshake i = NoiseHandshake.initiator(a, X25519.generate(RANDOM), X25519.generate(RANDOM), null);
-    NoiseHandshake liar = NoiseHandshake.responderSigningOtherKey(b, realStatic, X25519.generate(RANDOM),
+    NoiseHandshake liar = NoiseHandshake.signingOtherKey(false, b, realStatic, X25519.generate(RANDOM),
         X25519.generate(RANDOM).publicKey());
     liar.readMessage(i.writeMessage());
     byte[] m2 = liar.writeMessage();
