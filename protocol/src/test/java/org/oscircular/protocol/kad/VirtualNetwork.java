@@ -233,6 +233,44 @@ public final class VirtualNetwork {
         });
     }
 
+    /** Runs an announce started by {@code origin} to completion (its ADD_PROVIDERs delivered) and reports it. */
+    public AnnounceReport runAnnounce(Node origin, AnnounceScheduler<SimPeer> scheduler) {
+        AnnounceReport[] report = new AnnounceReport[1];
+        performAnnounce(origin, scheduler, scheduler.start(now), report);
+        runUntil(() -> report[0] != null);
+        if (report[0] == null) throw new AssertionError("announce never finished");
+        runAll(); // deliver the last ADD_PROVIDER messages and drain stale timers
+        return report[0];
+    }
+
+    private void performAnnounce(Node origin, AnnounceScheduler<SimPeer> scheduler,
+                                 List<AnnounceAction<SimPeer>> actions, AnnounceReport[] report) {
+        for (AnnounceAction<SimPeer> a : actions) {
+            switch (a) {
+                case AnnounceAction.Query<SimPeer> q -> {
+                    Node server = nodes.get(q.peer().index());
+                    schedule(latency(), () -> {
+                        messages++;
+                        if (!server.alive) return;
+                        server.table().seen(origin.peer, now);
+                        List<SimPeer> closer = server.server.findNode(q.lookup().target(), origin.peer, now)
+                                .closerPeers();
+                        schedule(latency(), () -> {
+                            origin.table().seen(server.peer, now);
+                            performAnnounce(origin, scheduler,
+                                    scheduler.onResponse(q.lookup(), server.peer, closer, now), report);
+                        });
+                    });
+                }
+                case AnnounceAction.ArmTimer<SimPeer> t -> schedule(Math.max(0, t.atMillis() - now),
+                        () -> performAnnounce(origin, scheduler, scheduler.onTimer(now), report));
+                case AnnounceAction.Unresponsive<SimPeer> u -> origin.table().failed(u.peer(), now);
+                case AnnounceAction.AddProviders<SimPeer> add -> sendAddProvider(origin, add.peer(), add.keys());
+                case AnnounceAction.Finished<SimPeer> f -> report[0] = f.report();
+            }
+        }
+    }
+
     /** Delivers an ADD_PROVIDER for {@code keys} from {@code origin} to {@code to} after a link delay. */
     public void sendAddProvider(Node origin, SimPeer to, List<KadKey> keys) {
         Node server = nodes.get(to.index());
