@@ -1,34 +1,51 @@
 package org.oscircular.node.cache;
 
+import org.oscircular.node.config.NodeConfig;
+
 /**
- * Limits of the block cache. {@code maxBytes} ({@code cache.max-bytes}) is a hard cap on the stored
- * bytes of cached blocks; when an insert would cross it, least-recently-used unpinned blocks are evicted
- * until the cache holds at most {@code lowWatermark} × {@code maxBytes}, so eviction runs in batches
- * rather than on every insert. Only bytes of blocks this cache holds count, not the disk's free space.
+ * Limits of the block cache, from the {@code cache.*} keys of the node configuration. {@code maxBytes}
+ * ({@code cache.max-bytes}) bounds the stored bytes of cached blocks. When an insert would take the cache
+ * above {@code highWatermark} × {@code maxBytes}, least-recently-used unpinned blocks are evicted until
+ * it holds at most {@code lowWatermark} × {@code maxBytes} (block included), so eviction runs in batches
+ * and the cap is never crossed. Only bytes of blocks this cache holds count, not the disk's free space.
  */
-public record CacheConfig(long maxBytes, double lowWatermark) {
-  /** {@code cache.max-bytes} default: 4 GiB. */
-  public static final long DEFAULT_MAX_BYTES = 4L << 30;
-  /** {@code cache.low-watermark} default: evict down to 90 % of the cap. */
-  public static final double DEFAULT_LOW_WATERMARK = 0.9;
-  /** The smallest cap that still holds a few of the largest (4 MiB) blocks. */
+public record CacheConfig(long maxBytes, double highWatermark, double lowWatermark) {
+  /** The smallest cap accepted here (the node configuration demands at least 64 MiB; tests go lower). */
   public static final long MIN_MAX_BYTES = 1L << 20;
 
   public CacheConfig {
     if (maxBytes < MIN_MAX_BYTES) {
       throw new IllegalArgumentException("cache.max-bytes must be at least 1 MiB, got " + maxBytes + " bytes");
     }
-    if (!(lowWatermark > 0.0 && lowWatermark < 1.0)) {
-      throw new IllegalArgumentException("cache.low-watermark must be between 0 and 1 (exclusive), got " + lowWatermark);
+    if (!(lowWatermark > 0.0 && lowWatermark < highWatermark && highWatermark <= 1.0)) {
+      throw new IllegalArgumentException("cache watermarks must satisfy 0 < low < high <= 1, got low "
+          + lowWatermark + ", high " + highWatermark);
     }
   }
 
-  public static CacheConfig defaults() {
-    return new CacheConfig(DEFAULT_MAX_BYTES, DEFAULT_LOW_WATERMARK);
+  /** The cache keys of {@code config}: cache.max-bytes, cache.high-watermark, cache.low-watermark. */
+  public static CacheConfig from(NodeConfig config) throws NodeConfig.ConfigException {
+    return new CacheConfig(config.size("cache.max-bytes"), config.ratio("cache.high-watermark"),
+        config.ratio("cache.low-watermark"));
   }
 
+  /** The defaults of reference.conf. */
+  public static CacheConfig defaults() {
+    try {
+      return from(NodeConfig.defaults());
+    } catch (NodeConfig.ConfigException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The default watermarks with another cap. */
   public static CacheConfig withMaxBytes(long maxBytes) {
-    return new CacheConfig(maxBytes, DEFAULT_LOW_WATERMARK);
+    var d = defaults();
+    return new CacheConfig(maxBytes, d.highWatermark, d.lowWatermark);
+  }
+
+  long highBytes() {
+    return (long) (maxBytes * highWatermark);
   }
 
   long lowBytes() {

@@ -286,7 +286,7 @@ public final class RocksBlockStore implements AutoCloseable {
       }
       List<BlockName> victims = new ArrayList<>();
       long freed = 0;
-      if (totalBytes + size > config.maxBytes()) {
+      if (totalBytes + size > config.highBytes()) {
         long target = config.lowBytes() - size;
         for (var e : lru.entrySet()) {
           if (totalBytes - freed <= target) {
@@ -297,7 +297,7 @@ public final class RocksBlockStore implements AutoCloseable {
             freed += e.getValue().size;
           }
         }
-        if (totalBytes - freed + size > config.maxBytes()) {
+        if (totalBytes - freed + size > config.highBytes()) {
           return PutResult.NO_ROOM;
         }
       }
@@ -452,6 +452,69 @@ public final class RocksBlockStore implements AutoCloseable {
     }
     return new CacheStats(totalBytes, lru.size(), config.maxBytes(), hits.get(), misses.get(), evictions.get(),
         List.copyOf(pinnedImages), pinnedBytes);
+  }
+
+  /**
+   * The outcome of {@link #verifyAll}: blocks held, how many were checked against a table entry, and
+   * every inconsistency found (bytes that do not verify, a block without its meta row or the reverse,
+   * byte totals that disagree).
+   */
+  public record VerifyReport(long blocks, long checkedAgainstTable, List<String> problems) {
+    public VerifyReport {
+      problems = List.copyOf(problems);
+    }
+  }
+
+  /**
+   * Checks every cached block: its bytes hash to its SHA1 name, and when {@code entries} knows the block,
+   * its length and SHA-256 match the table too; every block has its meta row and the reverse. Read-only.
+   */
+  public synchronized VerifyReport verifyAll(java.util.function.Function<BlockName, Optional<BlockEntry.Stored>> entries)
+      throws IOException {
+    List<String> problems = new ArrayList<>();
+    long count = 0;
+    long checked = 0;
+    long bytes = 0;
+    Set<BlockName> seen = new HashSet<>();
+    try (RocksIterator it = db.newIterator(blocks)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        BlockName name = new BlockName(it.key());
+        byte[] stored = it.value();
+        count++;
+        bytes += stored.length;
+        seen.add(name);
+        Optional<BlockEntry.Stored> e = entries.apply(name);
+        if (e.isPresent()) {
+          checked++;
+          var r = BlockVerifier.verify(e.get(), stored);
+          if (!r.ok()) {
+            problems.add("block " + name + ": " + r.describe());
+          }
+        } else if (!BlockVerifier.matchesName(name, stored)) {
+          problems.add("block " + name + ": SHA1 does not match its name");
+        }
+        byte[] m = db.get(meta, it.key());
+        if (m == null) {
+          problems.add("block " + name + " has no meta row");
+        } else if (ByteBuffer.wrap(m).getInt() != stored.length) {
+          problems.add("block " + name + " meta row says " + ByteBuffer.wrap(m).getInt() + " bytes, holds " + stored.length);
+        }
+      }
+    } catch (RocksDBException e) {
+      throw new IOException("cache verify failed: " + e.getMessage(), e);
+    }
+    try (RocksIterator it = db.newIterator(meta)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        BlockName name = new BlockName(it.key());
+        if (!seen.contains(name)) {
+          problems.add("meta row of " + name + " has no block");
+        }
+      }
+    }
+    if (bytes != totalBytes) {
+      problems.add("blocks hold " + bytes + " bytes, accounted " + totalBytes);
+    }
+    return new VerifyReport(count, checked, problems);
   }
 
   /** A cached document (signed catalog, table, client state) by key, as stored by {@link #putDocument}. */

@@ -23,6 +23,10 @@ import picocli.CommandLine.Command;
       ResignCommand.class,
       GcCommand.class,
       ServeOriginCommand.class,
+      MountCommand.class,
+      PinCommand.class,
+      UnpinCommand.class,
+      CacheCommand.class,
     })
 public final class CircularCli implements Runnable {
 

@@ -83,15 +83,17 @@ class RocksBlockStoreTest {
   void evictsTheLeastRecentlyUsedBlockFirst() throws IOException {
     var bs = blocks(300, 4096, 2);
     try (var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(1 << 20))) {
-      for (int i = 0; i < 250; i++) {
+      for (int i = 0; i < 200; i++) {
         store.put(bs.get(i).entry(), bs.get(i).stored());
       }
+      assertThat(store.stats().evictions()).isZero();
       assertThat(store.get(bs.get(0).entry())).isPresent(); // block 0 is now the most recently used
-      for (int i = 250; i < 300; i++) {
+      for (int i = 200; i < 300; i++) {
         store.put(bs.get(i).entry(), bs.get(i).stored());
       }
       assertThat(store.get(bs.get(0).entry())).isPresent();
       assertThat(store.get(bs.get(1).entry())).isEmpty();
+      assertThat(store.stats().evictions()).isPositive();
     }
   }
 

@@ -1,0 +1,82 @@
+package org.oscircular.node.fuse;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
+import org.cryptomator.jfuse.api.Fuse;
+import org.cryptomator.jfuse.api.FuseMountFailedException;
+import org.oscircular.node.archive.Archive;
+import org.oscircular.node.fetch.Sleeper;
+
+/**
+ * A FUSE mount of an archive's file tree (see {@link ArchiveFileSystem}). Mounted read-only, with the
+ * kernel page cache kept across opens (image versions never change). {@link #close()} unmounts.
+ */
+public final class ArchiveMount implements AutoCloseable {
+  /** Where Debian's libfuse3 lives; override with the {@code circular.libfuse} system property. */
+  public static final String DEFAULT_LIBFUSE = "/usr/lib/x86_64-linux-gnu/libfuse3.so.3";
+  private static final System.Logger LOG = System.getLogger(ArchiveMount.class.getName());
+
+  private final Fuse fuse;
+  private final Path mountPoint;
+
+  private ArchiveMount(Fuse fuse, Path mountPoint) {
+    this.fuse = fuse;
+    this.mountPoint = mountPoint;
+  }
+
+  public static ArchiveMount mount(Archive archive, Path mountPoint, Executor background, InstantSource clock,
+      Sleeper sleeper) throws IOException {
+    if (!Files.isDirectory(mountPoint)) {
+      throw new IOException("mount point " + mountPoint + " is not a directory");
+    }
+    String lib = System.getProperty("circular.libfuse", DEFAULT_LIBFUSE);
+    if (!Files.exists(Path.of(lib))) {
+      throw new IOException("libfuse3 not found at " + lib + " (install Debian's libfuse3-3 and fuse3)");
+    }
+    var builder = Fuse.builder();
+    builder.setLibraryPath(lib);
+    var fs = new ArchiveFileSystem(archive, builder.errno(), background, clock, sleeper);
+    Fuse fuse = builder.build(fs);
+    String options = "ro,kernel_cache,fsname=circular,subtype=circular,default_permissions"
+        + (isRoot() ? ",allow_other" : "");
+    try {
+      fuse.mount("circular", mountPoint, "-o", options);
+    } catch (FuseMountFailedException | IllegalArgumentException e) {
+      closeQuietly(fuse);
+      throw new IOException("cannot mount " + mountPoint + ": " + e.getMessage()
+          + (isRoot() ? "" : " (FUSE mounts need root or fusermount3 from Debian's fuse3)"), e);
+    }
+    LOG.log(System.Logger.Level.INFO, "mounted " + archive.versions().size() + " image versions at " + mountPoint);
+    return new ArchiveMount(fuse, mountPoint);
+  }
+
+  private static boolean isRoot() {
+    return "root".equals(System.getProperty("user.name"));
+  }
+
+  private static void closeQuietly(Fuse fuse) {
+    try {
+      fuse.close();
+    } catch (TimeoutException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "cleanup after a failed mount: " + e.getMessage());
+    }
+  }
+
+  public Path mountPoint() {
+    return mountPoint;
+  }
+
+  /** Unmounts; waits up to 10 s for the FUSE loop to end. */
+  @Override
+  public void close() throws IOException {
+    try {
+      fuse.close();
+    } catch (TimeoutException e) {
+      throw new IOException("unmounting " + mountPoint + " timed out: " + e.getMessage(), e);
+    }
+  }
+}
