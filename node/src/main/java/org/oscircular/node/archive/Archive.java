@@ -91,7 +91,8 @@ public final class Archive {
   }
 
   private static BlockLoader loader(RocksBlockStore store, BlockFetcher fetcher, FetchConfig config, Executor background) {
-    return new BlockLoader(store, fetcher, background, Math.max(1, config.connections() / 2));
+    // Readahead may use every connection: a demand read of a block already in flight joins that fetch.
+    return new BlockLoader(store, fetcher, background, config.connections());
   }
 
   public Catalog catalog() {

@@ -26,6 +26,8 @@ public final class BlockLoader {
   private final int maxBackground;
   private final ConcurrentHashMap<BlockName, CompletableFuture<Loaded>> inflight = new ConcurrentHashMap<>();
   private final AtomicInteger backgroundInFlight = new AtomicInteger();
+  private final java.util.concurrent.ConcurrentLinkedDeque<BlockEntry.Stored> pending =
+      new java.util.concurrent.ConcurrentLinkedDeque<>();
   private final AtomicLong fetches = new AtomicLong();
   private final AtomicLong fetchedBytes = new AtomicLong();
 
@@ -81,16 +83,22 @@ public final class BlockLoader {
   }
 
   /**
-   * Starts loading a block in the background unless it is cached, already in flight, or too many
-   * background loads are running. Failures are only logged: a demand read will report them.
+   * Loads a block in the background unless it is cached or already in flight. At most
+   * {@code maxBackground} background loads run at once; further requests wait in a bounded queue
+   * (oldest dropped first) and start as running ones finish. Failures are only logged: a demand read
+   * of that block will report them.
    */
-  public boolean prefetch(BlockEntry.Stored entry) {
+  public void prefetch(BlockEntry.Stored entry) {
     if (store.contains(entry.name()) || inflight.containsKey(entry.name())) {
-      return false;
+      return;
     }
     if (backgroundInFlight.incrementAndGet() > maxBackground) {
       backgroundInFlight.decrementAndGet();
-      return false;
+      pending.addLast(entry);
+      while (pending.size() > 4 * maxBackground + 64) {
+        pending.pollFirst();
+      }
+      return;
     }
     try {
       background.execute(() -> {
@@ -100,12 +108,14 @@ public final class BlockLoader {
           LOG.log(System.Logger.Level.DEBUG, "background load of " + entry.name() + " failed: " + e.getMessage());
         } finally {
           backgroundInFlight.decrementAndGet();
+          BlockEntry.Stored next = pending.pollFirst();
+          if (next != null) {
+            prefetch(next);
+          }
         }
       });
-      return true;
     } catch (RuntimeException rejected) {
-      backgroundInFlight.decrementAndGet();
-      return false;
+      backgroundInFlight.decrementAndGet(); // executor shut down: the mount is closing
     }
   }
 

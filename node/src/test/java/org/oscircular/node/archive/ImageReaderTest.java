@@ -184,7 +184,7 @@ class ImageReaderTest {
         String path = OriginLayout.block(((BlockEntry.Stored) table.image().blocks().getFirst()).name());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (server.requests(path) < 1 && System.nanoTime() < deadline) {
-          Thread.onSpinWait();
+          java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
         server.release();
         for (int i = 0; i < 8; i++) {
@@ -229,7 +229,7 @@ class ImageReaderTest {
     assertThat(block5).isInstanceOf(BlockEntry.Stored.class);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!store.contains(((BlockEntry.Stored) block5).name()) && System.nanoTime() < deadline) {
-      Thread.onSpinWait();
+      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
     }
     assertThat(store.contains(((BlockEntry.Stored) block5).name())).isTrue();
   }
