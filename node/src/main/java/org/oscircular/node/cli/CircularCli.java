@@ -27,6 +27,8 @@ import picocli.CommandLine.Command;
       PinCommand.class,
       UnpinCommand.class,
       CacheCommand.class,
+      IdCommand.class,
+      PingCommand.class,
     })
 public final class CircularCli implements Runnable {
 

@@ -187,7 +187,8 @@ public final class Host implements AutoCloseable {
     return out;
   }
 
-  static List<Multiaddr> expandWildcard(Multiaddr a) {
+  /** {@code a} itself, or for a wildcard IP (0.0.0.0, ::) the same port on each up interface address. */
+  public static List<Multiaddr> expandWildcard(Multiaddr a) {
     Multiaddr.HostPort hp = a.tcpHostPort().orElseThrow();
     InetAddress ip;
     try {

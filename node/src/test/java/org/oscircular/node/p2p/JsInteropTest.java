@@ -73,6 +73,21 @@ class JsInteropTest {
   }
 
   @Test
+  void cliPingReachesAJsPeer() throws Exception {
+    try (JsPeer js = JsPeer.start("listen")) {
+      String addr = js.await("listening", 30).get("addrs").get(0).asText();
+      java.io.StringWriter out = new java.io.StringWriter();
+      java.io.StringWriter err = new java.io.StringWriter();
+      var cl = org.oscircular.node.cli.CircularCli.commandLine();
+      cl.setOut(new java.io.PrintWriter(out));
+      cl.setErr(new java.io.PrintWriter(err));
+      assertEquals(0, cl.execute("ping", addr, "-c", "3"), err.toString());
+      assertTrue(out.toString().contains("connected to " + Multiaddr.parse(addr).peerId().orElseThrow()), out.toString());
+      assertEquals(3, out.toString().lines().filter(l -> l.matches("ping \\d+: time=[0-9.]+ ms")).count(), out.toString());
+    }
+  }
+
+  @Test
   void jsDialsJavaPingsIdentifiesAndEchoes64MiB() throws Exception {
     Multiaddr addr = host.listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).withPeerId(host.peerId());
     try (JsPeer js = JsPeer.start("dial", addr.toString(), Integer.toString(STREAMS), Long.toString(PER_STREAM))) {
