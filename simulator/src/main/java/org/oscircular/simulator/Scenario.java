@@ -42,9 +42,12 @@ record Scenario(
     record Clients(BootMode boot, long bootStart, long bootWindow, int prefetch, boolean share, boolean announce,
             double badFraction) {}
 
-    enum DhtMode { ORACLE, NONE }
+    enum DhtMode { KADEMLIA, ORACLE, NONE }
 
-    record Discovery(int lanMaxProviders, DhtMode dht, int dhtLookupRtts, int dhtMaxProviders) {}
+    enum DhtServers { SEEDS, ALL }
+
+    record Discovery(int lanMaxProviders, DhtMode dht, int dhtLookupRtts, int dhtMaxProviders, DhtServers dhtServers,
+            int kadK, int kadAlpha, long kadQueryTimeout) {}
 
     record Churn(boolean enabled, long meanSession, long meanDowntime) {}
 
@@ -96,7 +99,13 @@ record Scenario(
         }
         Discovery discovery = new Discovery(in.intAtLeast("discovery.lan-max-providers", 0),
                 in.choice("discovery.dht", DhtMode.class), in.intAtLeast("discovery.dht-lookup-rtts", 0),
-                in.intAtLeast("discovery.dht-max-providers", 0));
+                in.intAtLeast("discovery.dht-max-providers", 0), in.choice("discovery.dht-servers", DhtServers.class),
+                in.intAtLeast("discovery.kad-k", 1), in.intAtLeast("discovery.kad-alpha", 1),
+                in.positiveNanos("discovery.kad-query-timeout"));
+        if (discovery.dht() == DhtMode.KADEMLIA && discovery.dhtServers() == DhtServers.SEEDS && seeds.perSite() == 0) {
+            throw new ScenarioException("discovery.dht: kademlia with dht-servers: seeds needs seeds.per-site of at "
+                    + "least 1 (or set discovery.dht-servers: all)");
+        }
         Churn churn = new Churn(in.bool("churn.enabled"), in.positiveNanos("churn.mean-session"),
                 in.positiveNanos("churn.mean-downtime"));
         return new Scenario(name, in.longValue("seed"), in.positiveNanos("duration"),

@@ -9,6 +9,9 @@ import org.oscircular.protocol.exchange.ExchangeEvent;
 import org.oscircular.protocol.exchange.OriginMode;
 import org.oscircular.protocol.exchange.Provider;
 import org.oscircular.protocol.exchange.SourceTier;
+import org.oscircular.protocol.kad.BlockKey;
+import org.oscircular.protocol.kad.KadConfig;
+import org.oscircular.protocol.kad.KadKey;
 
 /**
  * One run of a scenario: builds the sites, hosts and links, schedules boots, preheats and churn, and carries out
@@ -30,6 +33,9 @@ final class Simulation {
     private final int[][][] lanHolders;
     /** Per block: announced providers (at most dht-max-providers). */
     private final int[][] announced;
+    private final KadOverlay kad;
+    private final KadKey[] blockKeys;
+    private final List<List<KadOverlay.Node>> announceTargets;
     private int toFinish;
     private int finished;
 
@@ -66,6 +72,66 @@ final class Simulation {
                 id++;
             }
         }
+        if (scenario.discovery().dht() == Scenario.DhtMode.KADEMLIA) {
+            kad = buildKad(scenario, hosts, random.split());
+            blockKeys = new KadKey[workload.blocks()];
+            announceTargets = new ArrayList<>(java.util.Collections.nCopies(workload.blocks(), null));
+        } else {
+            kad = null;
+            blockKeys = null;
+            announceTargets = null;
+        }
+    }
+
+    private static KadOverlay buildKad(Scenario scenario, Host[] hosts, SplittableRandom random) {
+        Scenario.Discovery d = scenario.discovery();
+        int[] servers = Arrays.stream(hosts)
+                .filter(h -> d.dhtServers() == Scenario.DhtServers.ALL || h.seed).mapToInt(h -> h.id).toArray();
+        KadConfig config = KadConfig.DEFAULTS.withK(d.kadK()).withAlpha(d.kadAlpha())
+                .withQueryTimeoutMillis(Math.max(1, d.kadQueryTimeout() / 1_000_000));
+        return KadOverlay.build(servers, hosts.length, config, random);
+    }
+
+    KadOverlay kad() {
+        return kad;
+    }
+
+    /** The DHT key of a block: sha256 of the sha1 multihash of its (synthetic) SHA-1 name. */
+    private KadKey blockKey(int block) {
+        KadKey key = blockKeys[block];
+        if (key == null) {
+            byte[] sha1 = new byte[20];
+            long a = scenario.seed() * 0x9E3779B97F4A7C15L + block;
+            for (int i = 0; i < 20; i++) {
+                a = a * 6364136223846793005L + 1442695040888963407L;
+                sha1[i] = (byte) (a >>> 56);
+            }
+            key = blockKeys[block] = new BlockKey(sha1).kadKey();
+        }
+        return key;
+    }
+
+    /** The DHT server whose routing table a host's lookups start from. */
+    private int bootstrapServer(Host h) {
+        int own = kad.serverOf(h.id);
+        if (own >= 0) {
+            return own;
+        }
+        for (int seed : seedsOfSite[h.site]) {
+            if (kad.serverOf(seed) >= 0) {
+                return kad.serverOf(seed);
+            }
+        }
+        return h.id % kad.size();
+    }
+
+    private KadOverlay.Node kadNode(Host h) {
+        int own = kad.serverOf(h.id);
+        if (own >= 0) {
+            return kad.node(own);
+        }
+        long x = h.id * 0x9E3779B97F4A7C15L + scenario.seed();
+        return new KadOverlay.Node(h.id, new KadKey(x, ~x, x * 31, h.id));
     }
 
     Scenario scenario() {
@@ -221,7 +287,14 @@ final class Simulation {
             }
         }
         if (h.seed || scenario.clients().announce() && scenario.clients().share()) {
-            announced[block] = append(announced[block], h.id, scenario.discovery().dhtMaxProviders());
+            if (kad != null) {
+                // The k closest servers of a key do not change in a static DHT: one FIND_NODE lookup per block.
+                KadKey key = blockKey(block);
+                announceTargets.set(block, kad.announce(key, kadNode(h), announceTargets.get(block),
+                        bootstrapServer(h), engine.now() / 1_000_000));
+            } else {
+                announced[block] = append(announced[block], h.id, scenario.discovery().dhtMaxProviders());
+            }
         }
     }
 
@@ -361,6 +434,27 @@ final class Simulation {
         if (!lan.isEmpty()) {
             engine.after(lanRtt, () -> driver.handle(new ExchangeEvent.ProvidersFound(block, lan)));
         }
+        if (kad != null) {
+            long started = engine.now();
+            KadKey key = blockKey(block);
+            kad.lookupProviders(engine, (a, b) -> oneWay(hosts[a], hosts[b]), h.id, key,
+                    kad.seeds(bootstrapServer(h), key), scenario.discovery().dhtMaxProviders(),
+                    peer -> hosts[peer].online, result -> {
+                        recorder.lookup(engine.now() - started, result.hops());
+                        List<Provider> found = new ArrayList<>();
+                        for (KadOverlay.Node n : result.providers()) {
+                            Host p = hosts[n.host()];
+                            if (p.id != h.id && p.online) {
+                                found.add(providerFor(h, p));
+                            }
+                        }
+                        if (!found.isEmpty()) {
+                            driver.handle(new ExchangeEvent.ProvidersFound(block, found));
+                        }
+                        driver.handle(new ExchangeEvent.LookupFinished(block));
+                    });
+            return;
+        }
         int hops = scenario.discovery().dhtLookupRtts();
         long latency = hops * 4L * s.wanLatency();
         engine.after(latency, () -> {
@@ -380,6 +474,14 @@ final class Simulation {
             }
             driver.handle(new ExchangeEvent.LookupFinished(block));
         });
+    }
+
+    private Provider providerFor(Host client, Host server) {
+        long rtt = 2 * oneWay(client, server);
+        if (server.site != client.site) {
+            return new Provider(server.id, SourceTier.REMOTE, rtt);
+        }
+        return new Provider(server.id, server.seed ? SourceTier.SEED : SourceTier.LAN, rtt);
     }
 
     private void goOffline(Host h, SplittableRandom r) {

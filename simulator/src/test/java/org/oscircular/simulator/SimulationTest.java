@@ -167,6 +167,34 @@ class SimulationTest {
     }
 
     @Test
+    void clientsOfOtherSitesFindSeedsThroughTheKademliaDht() {
+        Simulation sim = run("""
+                sites: {count: 30, clients-per-site: 3}
+                seeds: {per-site: 1, preheat: boot}
+                image: {blocks: 2000, boot-blocks: 60}
+                clients: {boot-window: 60s, boot-start: 30s}
+                discovery: {dht: kademlia, lan-max-providers: 0}
+                """);
+        RunResult result = RunResult.of(sim, 0);
+        assertEquals(90, result.booted());
+        Recorder r = sim.recorder();
+        assertTrue(r.lookups > 0);
+        long withHops = 0;
+        for (int h = 1; h < r.lookupHops.length; h++) {
+            withHops += r.lookupHops[h];
+        }
+        assertTrue(withHops > 0, "lookups reached DHT servers");
+        // with no LAN holders listed, clients find their site's seed (or others) through the DHT, not the origin
+        long clientOrigin = 0;
+        for (Host h : sim.hosts()) {
+            if (!h.seed) {
+                clientOrigin += h.bytesFrom[Source.ORIGIN.ordinal()];
+            }
+        }
+        assertTrue(clientOrigin < r.originSent / 10, "clients took " + clientOrigin + " of " + r.originSent);
+    }
+
+    @Test
     @Timeout(value = 50, unit = TimeUnit.SECONDS)
     void tenThousandNodesBootInASmokeRun() {
         Simulation sim = run("""
