@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
       CacheCommand.class,
       IdCommand.class,
       PingCommand.class,
+      DemoCommand.class,
     })
 public final class CircularCli implements Runnable {
 
