@@ -58,7 +58,19 @@ public final class Archive {
    */
   public static Archive open(List<Origin> origins, RocksBlockStore store, TrustedKeys trust, FetchConfig config,
       InstantSource clock, Sleeper sleeper, Executor background) throws IOException {
+    return open(origins, store, trust, config, clock, sleeper, background, BlockSource::origins);
+  }
+
+  /**
+   * Like {@link #open(List, RocksBlockStore, TrustedKeys, FetchConfig, InstantSource, Sleeper, Executor)},
+   * with missing blocks loaded from the source {@code sources} builds around the origins' fetcher (for
+   * example peers first, origins as fallback).
+   */
+  public static Archive open(List<Origin> origins, RocksBlockStore store, TrustedKeys trust, FetchConfig config,
+      InstantSource clock, Sleeper sleeper, Executor background,
+      java.util.function.Function<BlockFetcher, BlockSource> sources) throws IOException {
     var fetcher = new BlockFetcher(origins, config, sleeper);
+    BlockSource source = sources.apply(fetcher);
     // One cache may serve several archives: catalog state is kept per primary origin.
     String catalogKey = CATALOG_DOC + "@" + origins.getFirst().describe();
     String sequenceKey = SEQUENCE_DOC + "@" + origins.getFirst().describe();
@@ -70,7 +82,7 @@ public final class Archive {
         Catalog c = Documents.openCatalog(signed, trust, lastSeen, clock.instant());
         store.putDocument(catalogKey, signed);
         store.putDocument(sequenceKey, ByteBuffer.allocate(8).putLong(c.sequence()).array());
-        return new Archive(c, o.describe(), trust, store, fetcher, loader(store, fetcher, config, background), config);
+        return new Archive(c, o.describe(), trust, store, fetcher, loader(store, source, config, background), config);
       } catch (IOException e) {
         failures.add(o.describe() + ": " + e.getMessage());
       }
@@ -87,12 +99,12 @@ public final class Archive {
     }
     LOG.log(System.Logger.Level.WARNING, "no origin answered (" + String.join("; ", failures)
         + "); using the cached catalog, sequence " + c.sequence());
-    return new Archive(c, "cache " + store.directory(), trust, store, fetcher, loader(store, fetcher, config, background), config);
+    return new Archive(c, "cache " + store.directory(), trust, store, fetcher, loader(store, source, config, background), config);
   }
 
-  private static BlockLoader loader(RocksBlockStore store, BlockFetcher fetcher, FetchConfig config, Executor background) {
+  private static BlockLoader loader(RocksBlockStore store, BlockSource source, FetchConfig config, Executor background) {
     // Readahead may use every connection: a demand read of a block already in flight joins that fetch.
-    return new BlockLoader(store, fetcher, background, config.connections());
+    return new BlockLoader(store, source, background, config.connections());
   }
 
   public Catalog catalog() {

@@ -8,7 +8,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.oscircular.node.cache.RocksBlockStore;
-import org.oscircular.node.fetch.BlockFetcher;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.BlockName;
 
@@ -21,7 +20,7 @@ public final class BlockLoader {
   private static final System.Logger LOG = System.getLogger(BlockLoader.class.getName());
 
   private final RocksBlockStore store;
-  private final BlockFetcher fetcher;
+  private final BlockSource source;
   private final Executor background;
   private final int maxBackground;
   private final ConcurrentHashMap<BlockName, CompletableFuture<Loaded>> inflight = new ConcurrentHashMap<>();
@@ -34,9 +33,9 @@ public final class BlockLoader {
   /** Stored bytes (verified against the entry) and where they came from: "cache" or an origin. */
   public record Loaded(byte[] stored, String source) {}
 
-  public BlockLoader(RocksBlockStore store, BlockFetcher fetcher, Executor background, int maxBackground) {
+  public BlockLoader(RocksBlockStore store, BlockSource source, Executor background, int maxBackground) {
     this.store = store;
-    this.fetcher = fetcher;
+    this.source = source;
     this.background = background;
     this.maxBackground = maxBackground;
   }
@@ -66,11 +65,11 @@ public final class BlockLoader {
       if (again.isPresent()) {
         loaded = new Loaded(again.get(), "cache");
       } else {
-        BlockFetcher.Fetched f = fetcher.fetch(entry);
+        BlockSource.Fetched f = source.fetch(entry);
         fetches.incrementAndGet();
         fetchedBytes.addAndGet(f.stored().length);
         store.put(entry, f.stored());
-        loaded = new Loaded(f.stored(), f.source().describe());
+        loaded = new Loaded(f.stored(), f.source());
       }
       mine.complete(loaded);
       return loaded;
@@ -136,7 +135,7 @@ public final class BlockLoader {
     return store;
   }
 
-  public BlockFetcher fetcher() {
-    return fetcher;
+  public BlockSource source() {
+    return source;
   }
 }

@@ -110,22 +110,22 @@ public final class NodeConfig {
       throw new ConfigException("cache.max-bytes must be at least 64 MiB, got " + human(maxBytes)
           + " (" + sources.get("cache.max-bytes") + ")");
     }
-    double high = ratio("cache.high-watermark");
     double low = ratio("cache.low-watermark");
-    if (low >= high) {
-      throw new ConfigException("cache.low-watermark (" + low + ") must be below cache.high-watermark (" + high + ")");
+    if (low >= 1) {
+      throw new ConfigException("cache.low-watermark must be below 1, got " + low);
     }
-    for (String k : List.of("fetch.origin-connections", "fetch.readahead-blocks", "p2p.max-connections",
+    bool("exchange.fault.corrupt-uploads");
+    for (String k : List.of("fetch.connections", "fetch.readahead", "p2p.max-connections",
         "p2p.max-connections-per-peer", "p2p.max-streams-per-connection", "exchange.peer-requests-per-peer",
         "exchange.peer-requests", "exchange.origin-requests", "exchange.max-uploads")) {
-      integer(k, k.equals("fetch.readahead-blocks") ? 0 : 1, 100_000);
+      integer(k, k.equals("fetch.readahead") ? 0 : 1, 100_000);
     }
     integer("fetch.retries", 1, 100);
     for (String k : List.of("fetch.timeout", "fetch.backoff", "p2p.idle-timeout", "mdns.interval",
         "exchange.request-timeout", "exchange.origin-hedge-delay")) {
       duration(k);
     }
-    size("prefetch.bandwidth");
+    size("fetch.prefetch-rate");
     size("exchange.upload-bandwidth");
   }
 
