@@ -105,27 +105,28 @@ public final class NodeConfig {
     oneOf("kad.mode", "server", "client");
     oneOf("exchange.origin-mode", "fallback", "never");
     bool("mdns.enabled");
+    bool("exchange.fault.corrupt-uploads");
     long maxBytes = size("cache.max-bytes");
     if (maxBytes < 64L << 20) {
       throw new ConfigException("cache.max-bytes must be at least 64 MiB, got " + human(maxBytes)
           + " (" + sources.get("cache.max-bytes") + ")");
     }
+    double high = ratio("cache.high-watermark");
     double low = ratio("cache.low-watermark");
-    if (low >= 1) {
-      throw new ConfigException("cache.low-watermark must be below 1, got " + low);
+    if (low >= high) {
+      throw new ConfigException("cache.low-watermark (" + low + ") must be below cache.high-watermark (" + high + ")");
     }
-    bool("exchange.fault.corrupt-uploads");
-    for (String k : List.of("fetch.connections", "fetch.readahead", "p2p.max-connections",
+    for (String k : List.of("fetch.origin-connections", "fetch.readahead-blocks", "p2p.max-connections",
         "p2p.max-connections-per-peer", "p2p.max-streams-per-connection", "exchange.peer-requests-per-peer",
         "exchange.peer-requests", "exchange.origin-requests", "exchange.max-uploads")) {
-      integer(k, k.equals("fetch.readahead") ? 0 : 1, 100_000);
+      integer(k, k.equals("fetch.readahead-blocks") ? 0 : 1, 100_000);
     }
     integer("fetch.retries", 1, 100);
     for (String k : List.of("fetch.timeout", "fetch.backoff", "p2p.idle-timeout", "mdns.interval",
         "exchange.request-timeout", "exchange.origin-hedge-delay")) {
       duration(k);
     }
-    size("fetch.prefetch-rate");
+    size("prefetch.bandwidth");
     size("exchange.upload-bandwidth");
   }
 

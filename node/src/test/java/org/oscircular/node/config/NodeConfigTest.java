@@ -16,7 +16,7 @@ class NodeConfigTest {
   @Test
   void defaultsComeFromTheReferenceFile() throws Exception {
     var c = NodeConfig.defaults();
-    assertThat(c.size("cache.max-bytes")).isEqualTo(4L << 30);
+    assertThat(c.size("cache.max-bytes")).isEqualTo(20L << 30);
     assertThat(c.duration("fetch.timeout")).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.list("origins")).isEmpty();
     assertThat(c.oneOf("node.role", "client", "seed")).isEqualTo("client");
@@ -47,9 +47,9 @@ class NodeConfigTest {
   }
 
   @Test
-  void rejectsALowWatermarkOfOne() {
-    assertThatThrownBy(() -> NodeConfig.load(null, List.of("cache.low-watermark=1")))
-        .hasMessage("cache.low-watermark must be below 1, got 1.0");
+  void rejectsWatermarksInTheWrongOrder() {
+    assertThatThrownBy(() -> NodeConfig.load(null, List.of("cache.low-watermark=0.99")))
+        .hasMessageContaining("cache.low-watermark (0.99) must be below cache.high-watermark (0.95)");
   }
 
   @Test
