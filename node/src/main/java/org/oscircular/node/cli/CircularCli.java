@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
       IdCommand.class,
       PingCommand.class,
       DemoCommand.class,
+      NbdCommand.class,
     })
 public final class CircularCli implements Runnable {
 

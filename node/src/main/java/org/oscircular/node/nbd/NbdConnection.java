@@ -1,0 +1,402 @@
+package org.oscircular.node.nbd;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
+
+/**
+ * One client connection: negotiates an export, then serves its requests. Negotiation runs on
+ * the event loop (the export registry answers from memory); every read runs on {@code reads}, so
+ * a read that waits on the network never stalls other clients. Replies go out as soon as their
+ * read completes, in any order, matched to requests by cookie.
+ *
+ * <p>A protocol violation closes this connection only. A failed read answers that request with
+ * NBD_EIO and the connection carries on.
+ */
+final class NbdConnection extends ByteToMessageDecoder {
+  private static final System.Logger LOG = System.getLogger(NbdConnection.class.getName());
+
+  /** Pause reading requests while this many are being served... */
+  static final int MAX_IN_FLIGHT = 128;
+
+  /** ...or while their payloads add up to this many bytes. */
+  static final long MAX_IN_FLIGHT_BYTES = 128L * 1024 * 1024;
+
+  private static final int CACHE_CHUNK = 1024 * 1024;
+
+  private final NbdExports exports;
+  private final Executor reads;
+  private final NbdFrameDecoder frames = new NbdFrameDecoder();
+  private ReplyBuffers buffers;
+
+  private boolean noZeroes;
+  private boolean structured;
+  private NbdExport export;
+  private int transmissionFlags;
+  private int inFlight;
+  private long inFlightBytes;
+  private boolean stopped; // protocol error, abort or disconnect: decode nothing more
+
+  NbdConnection(NbdExports exports, Executor reads) {
+    this.exports = exports;
+    this.reads = reads;
+  }
+
+  /** Reply buffers kept per connection for reuse. */
+  static final long KEEP_REPLY_BYTES = 32L * 1024 * 1024;
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    buffers = new ReplyBuffers(ctx.alloc(), KEEP_REPLY_BYTES);
+  }
+
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) {
+    buffers.close();
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    ctx.writeAndFlush(NbdReplies.greeting(ctx.alloc()));
+    super.channelActive(ctx);
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    if (stopped) {
+      in.skipBytes(in.readableBytes());
+      return;
+    }
+    try {
+      ClientMessage m;
+      while (!stopped && (m = frames.decode(in)) != null) {
+        switch (m) {
+          case ClientMessage.Flags f ->
+              noZeroes = (f.flags() & NbdWire.CLIENT_FLAG_NO_ZEROES) != 0;
+          case ClientMessage.Option o -> onOption(ctx, OptionRequest.parse(o));
+          case ClientMessage.Request r -> onRequest(ctx, r);
+        }
+      }
+    } catch (NbdProtocolException e) {
+      LOG.log(Level.INFO, "nbd: closing {0}: {1}", ctx.channel().remoteAddress(), e.getMessage());
+      stop(ctx);
+    }
+    if (stopped) {
+      in.skipBytes(in.readableBytes());
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    ctx.flush();
+    super.channelReadComplete(ctx);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    LOG.log(Level.INFO, "nbd: closing {0}: {1}", ctx.channel().remoteAddress(), cause.toString());
+    ctx.close();
+  }
+
+  // ---- option haggling -------------------------------------------------------------------
+
+  private void onOption(ChannelHandlerContext ctx, OptionRequest opt) {
+    ByteBufAllocator alloc = ctx.alloc();
+    switch (opt) {
+      case OptionRequest.ExportName(String name) -> {
+        var found = exports.find(name);
+        if (found.isEmpty()) {
+          // NBD_OPT_EXPORT_NAME has no error reply: the only answer is to hang up.
+          LOG.log(Level.INFO, "nbd: {0} asked for unknown export \"{1}\"",
+              ctx.channel().remoteAddress(), name);
+          stop(ctx);
+          return;
+        }
+        begin(found.get());
+        ctx.write(NbdReplies.exportName(alloc, export.size(), transmissionFlags, noZeroes));
+      }
+      case OptionRequest.Abort() -> {
+        stopped = true;
+        ctx.writeAndFlush(NbdReplies.optionAck(alloc, NbdWire.OPT_ABORT))
+            .addListener(ChannelFutureListener.CLOSE);
+      }
+      case OptionRequest.ListExports() -> {
+        for (NbdExport e : exports.list()) {
+          ctx.write(NbdReplies.server(alloc, NbdWire.OPT_LIST, e.name(), e.description()));
+        }
+        ctx.write(NbdReplies.optionAck(alloc, NbdWire.OPT_LIST));
+      }
+      case OptionRequest.Info info -> onInfo(ctx, info);
+      case OptionRequest.Unsupported(int code) when code == NbdWire.OPT_STRUCTURED_REPLY -> {
+        structured = true;
+        ctx.write(NbdReplies.optionAck(alloc, code));
+      }
+      case OptionRequest.Unsupported(int code) ->
+          ctx.write(NbdReplies.optionError(alloc, code, NbdWire.REP_ERR_UNSUP,
+              "option " + code + " is not supported by this server"));
+      case OptionRequest.Invalid(int code, String reason) -> {
+        if (code == NbdWire.OPT_EXPORT_NAME) {
+          stop(ctx);
+          return;
+        }
+        ctx.write(NbdReplies.optionError(alloc, code, NbdWire.REP_ERR_INVALID, reason));
+      }
+    }
+  }
+
+  private void onInfo(ChannelHandlerContext ctx, OptionRequest.Info info) {
+    ByteBufAllocator alloc = ctx.alloc();
+    int code = info.go() ? NbdWire.OPT_GO : NbdWire.OPT_INFO;
+    var found = exports.find(info.name());
+    if (found.isEmpty()) {
+      ctx.write(NbdReplies.optionError(alloc, code, NbdWire.REP_ERR_UNKNOWN,
+          "no export named \"" + info.name() + "\" (NBD_OPT_LIST shows them)"));
+      return;
+    }
+    NbdExport e = found.get();
+    int flags = flagsFor();
+    ctx.write(NbdReplies.infoExport(alloc, code, e.size(), flags));
+    // Our constraints are the protocol defaults widened (any alignment), so we send them even
+    // when not asked: a client that ignores them loses nothing.
+    ctx.write(NbdReplies.infoBlockSize(alloc, code, NbdWire.MIN_BLOCK,
+        preferred(e), NbdWire.MAX_PAYLOAD));
+    if (info.asked(NbdWire.INFO_NAME)) {
+      ctx.write(NbdReplies.infoString(alloc, code, NbdWire.INFO_NAME, e.name()));
+    }
+    if (info.asked(NbdWire.INFO_DESCRIPTION) && !e.description().isEmpty()) {
+      ctx.write(NbdReplies.infoString(alloc, code, NbdWire.INFO_DESCRIPTION, e.description()));
+    }
+    ctx.write(NbdReplies.optionAck(alloc, code));
+    if (info.go()) {
+      begin(e);
+    }
+  }
+
+  private static int preferred(NbdExport e) {
+    int p = e.preferredBlockSize();
+    if (p < 512 || p > NbdWire.MAX_PAYLOAD || Integer.bitCount(p) != 1) {
+      return 4096;
+    }
+    return p;
+  }
+
+  private int flagsFor() {
+    int flags = NbdWire.TFLAG_HAS_FLAGS | NbdWire.TFLAG_READ_ONLY | NbdWire.TFLAG_CAN_MULTI_CONN
+        | NbdWire.TFLAG_SEND_CACHE;
+    if (structured) {
+      flags |= NbdWire.TFLAG_SEND_DF; // a read is always answered with one content chunk
+    }
+    return flags;
+  }
+
+  private void begin(NbdExport e) {
+    export = e;
+    transmissionFlags = flagsFor();
+    frames.enterTransmission();
+  }
+
+  // ---- transmission ----------------------------------------------------------------------
+
+  private void onRequest(ChannelHandlerContext ctx, ClientMessage.Request r) {
+    switch (r.type()) {
+      case NbdWire.CMD_READ -> {
+        int allowed = structured ? NbdWire.CMD_FLAG_DF : 0;
+        if ((r.flags() & ~allowed) != 0) {
+          fail(ctx, r, NbdWire.EINVAL, "flags 0x" + Integer.toHexString(r.flags())
+              + " are not valid for a read");
+        } else if (r.length() > NbdWire.MAX_PAYLOAD) {
+          fail(ctx, r, NbdWire.EINVAL, "read of " + r.length() + " bytes exceeds the maximum "
+              + NbdWire.MAX_PAYLOAD);
+        } else if (!inRange(r)) {
+          fail(ctx, r, NbdWire.EINVAL, outOfRange(r));
+        } else {
+          int header = structured ? NbdReplies.STRUCTURED_HEADER + 8 : NbdReplies.SIMPLE_HEADER;
+          ByteBuf reply = buffers.take(header + (int) r.length());
+          if (!submit(ctx, r, r.length(), () -> read(ctx, r, reply))) {
+            buffers.give(reply);
+          }
+        }
+      }
+      case NbdWire.CMD_CACHE -> {
+        if (!inRange(r)) {
+          fail(ctx, r, NbdWire.EINVAL, outOfRange(r));
+        } else {
+          submit(ctx, r, Math.min(r.length(), CACHE_CHUNK), () -> prefetch(ctx, r));
+        }
+      }
+      case NbdWire.CMD_WRITE, NbdWire.CMD_TRIM, NbdWire.CMD_WRITE_ZEROES ->
+          fail(ctx, r, NbdWire.EPERM, "export " + export.name() + " is read-only");
+      case NbdWire.CMD_FLUSH -> ctx.write(ok(ctx.alloc(), r.cookie()));
+      case NbdWire.CMD_DISC -> {
+        stopped = true;
+        closeWhenIdle(ctx);
+      }
+      case NbdWire.CMD_BLOCK_STATUS ->
+          fail(ctx, r, NbdWire.EINVAL, "no metadata context was negotiated");
+      default -> fail(ctx, r, NbdWire.EINVAL, "unknown command " + r.type());
+    }
+  }
+
+  private boolean inRange(ClientMessage.Request r) {
+    long size = export.size();
+    // offset is unsigned: a "negative" long lies beyond any export
+    return r.offset() >= 0 && r.offset() <= size && r.length() <= size - r.offset();
+  }
+
+  private static String outOfRange(ClientMessage.Request r) {
+    return "range " + Long.toUnsignedString(r.offset()) + "+" + r.length()
+        + " lies beyond the end of the export";
+  }
+
+  private ByteBuf ok(ByteBufAllocator alloc, long cookie) {
+    return structured ? NbdReplies.structuredDone(alloc, cookie)
+        : NbdReplies.simple(alloc, cookie, 0);
+  }
+
+  private void fail(ChannelHandlerContext ctx, ClientMessage.Request r, int error, String why) {
+    ctx.write(error(ctx.alloc(), r.cookie(), error, why));
+  }
+
+  private ByteBuf error(ByteBufAllocator alloc, long cookie, int error, String why) {
+    return structured ? NbdReplies.structuredError(alloc, cookie, error, why)
+        : NbdReplies.simple(alloc, cookie, error);
+  }
+
+  /**
+   * Runs {@code work} off the event loop; pauses reading from the client when too busy. The work
+   * returns the future of the reply it wrote; the request counts as in flight until then.
+   */
+  private boolean submit(ChannelHandlerContext ctx, ClientMessage.Request r, long bytes,
+      Supplier<ChannelFuture> work) {
+    inFlight++;
+    inFlightBytes += bytes;
+    if (busy(ctx)) {
+      ctx.channel().config().setAutoRead(false);
+    }
+    try {
+      reads.execute(() -> {
+        ChannelFuture written;
+        try {
+          written = work.get();
+        } catch (Throwable t) {
+          ctx.executor().execute(() -> done(ctx, bytes));
+          throw t;
+        }
+        written.addListener(f -> done(ctx, bytes));
+      });
+    } catch (RejectedExecutionException e) {
+      inFlight--;
+      inFlightBytes -= bytes;
+      fail(ctx, r, NbdWire.ESHUTDOWN, "server is shutting down");
+      return false;
+    }
+    return true;
+  }
+
+  private void done(ChannelHandlerContext ctx, long bytes) {
+    inFlight--;
+    inFlightBytes -= bytes;
+    if (stopped) {
+      closeWhenIdle(ctx);
+    } else {
+      maybeResume(ctx);
+    }
+  }
+
+  /** Too much work queued, or a client that does not read its replies: stop reading requests. */
+  private boolean busy(ChannelHandlerContext ctx) {
+    return inFlight >= MAX_IN_FLIGHT || inFlightBytes >= MAX_IN_FLIGHT_BYTES
+        || !ctx.channel().isWritable();
+  }
+
+  private void maybeResume(ChannelHandlerContext ctx) {
+    if (!stopped && !ctx.channel().config().isAutoRead() && !busy(ctx)) {
+      ctx.channel().config().setAutoRead(true);
+      ctx.read();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (ctx.channel().isWritable()) {
+      maybeResume(ctx);
+    } else if (frames.phase() == NbdFrameDecoder.Phase.TRANSMISSION) {
+      ctx.channel().config().setAutoRead(false);
+    }
+    super.channelWritabilityChanged(ctx);
+  }
+
+  private void closeWhenIdle(ChannelHandlerContext ctx) {
+    if (inFlight == 0) {
+      ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
+          .addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  private void stop(ChannelHandlerContext ctx) {
+    stopped = true;
+    ctx.close();
+  }
+
+  /**
+   * Serves one read on a worker thread, into {@code reply} (a buffer taken on the event loop,
+   * given back there once written).
+   */
+  private ChannelFuture read(ChannelHandlerContext ctx, ClientMessage.Request r, ByteBuf reply) {
+    int length = (int) r.length();
+    try {
+      if (structured) {
+        NbdReplies.writeOffsetDataHeader(reply, r.cookie(), r.offset(), length);
+      } else {
+        NbdReplies.writeSimpleHeader(reply, r.cookie(), 0);
+      }
+      int header = reply.writerIndex();
+      ByteBuffer dst = reply.nioBuffer(header, length);
+      export.read(r.offset(), dst);
+      if (dst.hasRemaining()) {
+        throw new IOException("export returned " + dst.position() + " of " + length + " bytes");
+      }
+      reply.writerIndex(header + length);
+      reply.retain(); // the channel releases one reference after writing; we keep the buffer
+      return ctx.writeAndFlush(reply).addListener(f -> buffers.give(reply));
+    } catch (IOException | RuntimeException e) {
+      ctx.executor().execute(() -> buffers.give(reply));
+      LOG.log(Level.WARNING, "nbd: read of {0} bytes at offset {1} of export {2} failed: {3}",
+          length, Long.toString(r.offset()), export.name(), e.getMessage());
+      return ctx.writeAndFlush(error(ctx.alloc(), r.cookie(), NbdWire.EIO,
+          "read failed at offset " + r.offset() + ": " + e.getMessage()));
+    }
+  }
+
+  /** NBD_CMD_CACHE: reads the range (warming the block cache) and discards the bytes. */
+  private ChannelFuture prefetch(ChannelHandlerContext ctx, ClientMessage.Request r) {
+    ByteBuffer scratch = ByteBuffer.allocate((int) Math.min(r.length(), CACHE_CHUNK));
+    long pos = r.offset();
+    long end = r.offset() + r.length();
+    ByteBuf toSend;
+    try {
+      while (pos < end) {
+        scratch.clear().limit((int) Math.min(scratch.capacity(), end - pos));
+        export.read(pos, scratch);
+        pos += scratch.limit();
+      }
+      toSend = ok(ctx.alloc(), r.cookie());
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.WARNING, "nbd: prefetch at offset {0} of export {1} failed: {2}",
+          Long.toString(pos), export.name(), e.getMessage());
+      toSend = error(ctx.alloc(), r.cookie(), NbdWire.EIO,
+          "prefetch failed at offset " + pos + ": " + e.getMessage());
+    }
+    return ctx.writeAndFlush(toSend);
+  }
+}

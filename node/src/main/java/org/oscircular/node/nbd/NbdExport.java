@@ -1,0 +1,42 @@
+package org.oscircular.node.nbd;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * A read-only block device served over NBD: one image version, or a plain file.
+ *
+ * <p>Implementations are shared by every connection to the export and are called from many
+ * threads at once. {@link #read} may block (it may fetch blocks from the network); the server
+ * never calls it on an event-loop thread.
+ */
+public interface NbdExport {
+
+  /** The export name clients ask for, e.g. {@code debian:12.8}. */
+  String name();
+
+  /** Exact size in bytes; constant for the lifetime of the export. */
+  long size();
+
+  /** A one-line human description (shown by {@code nbdinfo --list}); empty for none. */
+  default String description() {
+    return "";
+  }
+
+  /**
+   * The smallest aligned read that the export serves efficiently (a power of two, 512 to
+   * 32 MiB); the archive's block size for an image version.
+   */
+  default int preferredBlockSize() {
+    return 4096;
+  }
+
+  /**
+   * Fills {@code dst} (from its position to its limit) with the export's bytes starting at
+   * {@code offset}, or throws. Never delivers bytes that were not verified: a block that cannot
+   * be fetched or verified fails the whole read with an {@link IOException}.
+   *
+   * @throws IOException if any byte of the range cannot be read or verified
+   */
+  void read(long offset, ByteBuffer dst) throws IOException;
+}

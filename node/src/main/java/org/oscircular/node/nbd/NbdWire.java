@@ -1,0 +1,88 @@
+package org.oscircular.node.nbd;
+
+/** Magic numbers, flags and codes of the NBD protocol (NetworkBlockDevice/nbd doc/proto.md). */
+final class NbdWire {
+  private NbdWire() {}
+
+  static final long NBDMAGIC = 0x4e42444d41474943L;
+  static final long IHAVEOPT = 0x49484156454F5054L;
+  static final long OPTION_REPLY_MAGIC = 0x3e889045565a9L;
+  static final int REQUEST_MAGIC = 0x25609513;
+  static final int SIMPLE_REPLY_MAGIC = 0x67446698;
+  static final int STRUCTURED_REPLY_MAGIC = 0x668e33ef;
+
+  // handshake flags (server) and client flags
+  static final int FLAG_FIXED_NEWSTYLE = 1;
+  static final int FLAG_NO_ZEROES = 1 << 1;
+  static final int CLIENT_FLAG_FIXED_NEWSTYLE = 1;
+  static final int CLIENT_FLAG_NO_ZEROES = 1 << 1;
+
+  // transmission flags
+  static final int TFLAG_HAS_FLAGS = 1;
+  static final int TFLAG_READ_ONLY = 1 << 1;
+  static final int TFLAG_SEND_FLUSH = 1 << 2;
+  static final int TFLAG_SEND_DF = 1 << 7;
+  static final int TFLAG_CAN_MULTI_CONN = 1 << 8;
+  static final int TFLAG_SEND_CACHE = 1 << 10;
+
+  // options
+  static final int OPT_EXPORT_NAME = 1;
+  static final int OPT_ABORT = 2;
+  static final int OPT_LIST = 3;
+  static final int OPT_STARTTLS = 5;
+  static final int OPT_INFO = 6;
+  static final int OPT_GO = 7;
+  static final int OPT_STRUCTURED_REPLY = 8;
+
+  // option replies
+  static final int REP_ACK = 1;
+  static final int REP_SERVER = 2;
+  static final int REP_INFO = 3;
+  static final int REP_ERR_UNSUP = 0x80000001;
+  static final int REP_ERR_POLICY = 0x80000002;
+  static final int REP_ERR_INVALID = 0x80000003;
+  static final int REP_ERR_UNKNOWN = 0x80000006;
+  static final int REP_ERR_SHUTDOWN = 0x80000007;
+
+  // NBD_REP_INFO types
+  static final int INFO_EXPORT = 0;
+  static final int INFO_NAME = 1;
+  static final int INFO_DESCRIPTION = 2;
+  static final int INFO_BLOCK_SIZE = 3;
+
+  // commands
+  static final int CMD_READ = 0;
+  static final int CMD_WRITE = 1;
+  static final int CMD_DISC = 2;
+  static final int CMD_FLUSH = 3;
+  static final int CMD_TRIM = 4;
+  static final int CMD_CACHE = 5;
+  static final int CMD_WRITE_ZEROES = 6;
+  static final int CMD_BLOCK_STATUS = 7;
+
+  // command flags
+  static final int CMD_FLAG_FUA = 1;
+  static final int CMD_FLAG_DF = 1 << 2;
+
+  // structured reply flags and types
+  static final int REPLY_FLAG_DONE = 1;
+  static final int REPLY_TYPE_NONE = 0;
+  static final int REPLY_TYPE_OFFSET_DATA = 1;
+  static final int REPLY_TYPE_ERROR = 0x8001;
+
+  // errors
+  static final int EPERM = 1;
+  static final int EIO = 5;
+  static final int EINVAL = 22;
+  static final int EOVERFLOW = 75;
+  static final int ESHUTDOWN = 108;
+
+  /** Strings (export names, messages) are at most this long (proto.md "Conventions"). */
+  static final int MAX_STRING = 4096;
+
+  /** Largest read or write payload this server accepts: the protocol's interoperable maximum. */
+  static final int MAX_PAYLOAD = 32 * 1024 * 1024;
+
+  /** Smallest block the server can address: any byte offset works. */
+  static final int MIN_BLOCK = 1;
+}

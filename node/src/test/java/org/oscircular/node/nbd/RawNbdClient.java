@@ -1,0 +1,143 @@
+package org.oscircular.node.nbd;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/** A byte-level NBD client for tests: sends exactly what it is told, well-formed or not. */
+final class RawNbdClient implements AutoCloseable {
+  final Socket socket;
+  final DataInputStream in;
+  final DataOutputStream out;
+
+  record OptionReply(int option, int type, byte[] data) {
+    String text() {
+      return new String(data, StandardCharsets.UTF_8);
+    }
+  }
+
+  record SimpleReply(int error, long cookie) {}
+
+  RawNbdClient(InetSocketAddress server) throws IOException {
+    socket = new Socket();
+    socket.connect(server, 5_000);
+    socket.setSoTimeout(10_000);
+    socket.setTcpNoDelay(true);
+    in = new DataInputStream(socket.getInputStream());
+    out = new DataOutputStream(socket.getOutputStream());
+  }
+
+  /** Reads the server greeting and returns the handshake flags. */
+  int greeting() throws IOException {
+    long magic = in.readLong();
+    long opt = in.readLong();
+    if (magic != NbdWire.NBDMAGIC || opt != NbdWire.IHAVEOPT) {
+      throw new IOException("bad greeting");
+    }
+    return in.readUnsignedShort();
+  }
+
+  /** Greeting plus client flags (fixed newstyle, no zeroes). */
+  RawNbdClient handshake() throws IOException {
+    greeting();
+    out.writeInt(NbdWire.CLIENT_FLAG_FIXED_NEWSTYLE | NbdWire.CLIENT_FLAG_NO_ZEROES);
+    out.flush();
+    return this;
+  }
+
+  void sendOption(int option, byte[] data) throws IOException {
+    out.writeLong(NbdWire.IHAVEOPT);
+    out.writeInt(option);
+    out.writeInt(data.length);
+    out.write(data);
+    out.flush();
+  }
+
+  OptionReply readOptionReply() throws IOException {
+    long magic = in.readLong();
+    if (magic != NbdWire.OPTION_REPLY_MAGIC) {
+      throw new IOException("bad option reply magic " + Long.toHexString(magic));
+    }
+    int option = in.readInt();
+    int type = in.readInt();
+    byte[] data = new byte[in.readInt()];
+    in.readFully(data);
+    return new OptionReply(option, type, data);
+  }
+
+  static byte[] infoData(String name, int... infos) {
+    byte[] n = name.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer b = ByteBuffer.allocate(4 + n.length + 2 + 2 * infos.length);
+    b.putInt(n.length).put(n).putShort((short) infos.length);
+    for (int i : infos) {
+      b.putShort((short) i);
+    }
+    return b.array();
+  }
+
+  /** NBD_OPT_GO for {@code name}; reads replies up to the final one, which it returns. */
+  OptionReply go(String name) throws IOException {
+    sendOption(NbdWire.OPT_GO, infoData(name, NbdWire.INFO_BLOCK_SIZE));
+    OptionReply r;
+    do {
+      r = readOptionReply();
+    } while (r.type() == NbdWire.REP_INFO);
+    return r;
+  }
+
+  void request(int flags, int type, long cookie, long offset, long length) throws IOException {
+    out.writeInt(NbdWire.REQUEST_MAGIC);
+    out.writeShort(flags);
+    out.writeShort(type);
+    out.writeLong(cookie);
+    out.writeLong(offset);
+    out.writeInt((int) length);
+    out.flush();
+  }
+
+  SimpleReply readSimpleReply() throws IOException {
+    int magic = in.readInt();
+    if (magic != NbdWire.SIMPLE_REPLY_MAGIC) {
+      throw new IOException("bad reply magic " + Integer.toHexString(magic));
+    }
+    return new SimpleReply(in.readInt(), in.readLong());
+  }
+
+  byte[] readBytes(int n) throws IOException {
+    byte[] b = new byte[n];
+    in.readFully(b);
+    return b;
+  }
+
+  /** True if the server closes the connection (EOF or reset) within the socket timeout. */
+  boolean closedByServer() throws IOException {
+    try {
+      ByteArrayOutputStream junk = new ByteArrayOutputStream();
+      byte[] buf = new byte[4096];
+      int n;
+      while ((n = in.read(buf)) >= 0) {
+        junk.write(buf, 0, n);
+        if (junk.size() > 1 << 20) {
+          return false;
+        }
+      }
+      return true;
+    } catch (EOFException | java.net.SocketException e) {
+      return true;
+    } catch (SocketTimeoutException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}
