@@ -48,8 +48,8 @@ class BootPrefetcherTest {
     new java.util.Random(1).nextBytes(image);
     ImageTable table = origin.publish("debian", "12.8", image, 4096, Codec.NONE, List.of(9, 3, 12, 3, 0));
     try (var store = RocksBlockStore.open(tmp.resolve("cache"), CacheConfig.withMaxBytes(1 << 20))) {
-      var loader = new BlockLoader(store, new BlockFetcher(List.of(new DirectoryOrigin(origin.root())),
-          FetchConfig.defaults(), d -> { }), Runnable::run, 4);
+      var loader = new BlockLoader(store, BlockSource.origins(new BlockFetcher(List.of(new DirectoryOrigin(origin.root())),
+          FetchConfig.defaults(), d -> { })), Runnable::run, 4);
       var clock = new VirtualClock();
       long rate = 8192; // two blocks a second
       var prefetcher = new BootPrefetcher(table, loader, rate, clock, clock::sleep);
