@@ -78,7 +78,7 @@ record RunResult(
             lan += b[3];
         }
         long distinct = sc.seeds().perSite() > 0 && sc.seeds().preheat() == Scenario.Preheat.ALL
-                ? (long) sim.workload().nonZeroBlocks().length * sim.workload().blockSize()
+                ? java.util.Arrays.stream(sim.workload().nonZeroBlocks()).mapToLong(sim.workload()::size).sum()
                 : sim.workload().bootBytes();
         return new RunResult(sc.name(), sc.seed(), sc.clientCount(), booted, failed, quantile(sorted, 0.5),
                 quantile(sorted, 0.9), quantile(sorted, 0.99), quantile(sorted, 1.0),

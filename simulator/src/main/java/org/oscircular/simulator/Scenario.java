@@ -26,7 +26,7 @@ record Scenario(
         long outputInterval,
         ObjectNode settings) {
 
-    record Image(long blockSize, int blocks, double zeroFraction, int bootBlocks, String table) {}
+    record Image(long blockSize, int blocks, double zeroFraction, int bootBlocks, String table, String trust) {}
 
     record Sites(int count, int clientsPerSite, double hostBandwidth, long lanLatency, double wanDown, double wanUp,
             long wanLatency) {}
@@ -68,7 +68,11 @@ record Scenario(
     static Scenario from(String name, ObjectNode s) {
         Settings in = new Settings(s);
         Image image = new Image(in.bytes("image.block-size"), in.intAtLeast("image.blocks", 1),
-                in.fraction("image.zero-fraction"), in.intAtLeast("image.boot-blocks", 1), in.textOrNull("image.table"));
+                in.fraction("image.zero-fraction"), in.intAtLeast("image.boot-blocks", 1), in.textOrNull("image.table"),
+                in.textOrNull("image.trust"));
+        if (image.table() != null && image.trust() == null) {
+            throw new ScenarioException("image.trust must name the trust file of the key that signed image.table");
+        }
         if (image.bootBlocks() > image.blocks()) {
             throw new ScenarioException("image.boot-blocks must be at most image.blocks (" + image.blocks() + "), got "
                     + image.bootBlocks());

@@ -57,6 +57,15 @@ final class ScenarioLoader {
             throw new ScenarioException(file + ": a scenario must be a YAML mapping");
         }
         String name = file.getFileName().toString().replaceFirst("\\.ya?ml$", "");
+        if (user.get("image") instanceof ObjectNode image) {
+            for (String key : new String[] {"table", "trust"}) {
+                JsonNode v = image.get(key);
+                if (v != null && v.isTextual()) {
+                    Path base = file.toAbsolutePath().getParent();
+                    image.put(key, base.resolve(v.asText()).normalize().toString());
+                }
+            }
+        }
         return expand(name, (ObjectNode) user, overrides);
     }
 

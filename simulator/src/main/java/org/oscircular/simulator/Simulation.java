@@ -43,7 +43,15 @@ final class Simulation {
         this.scenario = scenario;
         this.random = new SplittableRandom(scenario.seed());
         this.recorder = new Recorder(scenario.outputInterval());
-        this.workload = Workload.synthetic(scenario.image(), random.split());
+        SplittableRandom workloadRandom = random.split();
+        try {
+            this.workload = scenario.image().table() == null
+                    ? Workload.synthetic(scenario.image(), workloadRandom)
+                    : Workload.fromTable(java.nio.file.Path.of(scenario.image().table()),
+                            java.nio.file.Path.of(scenario.image().trust()), scenario.image().bootBlocks());
+        } catch (java.io.IOException e) {
+            throw new ScenarioException("image.table: cannot read " + e.getMessage());
+        }
         Scenario.Sites s = scenario.sites();
         int sites = s.count();
         wanUp = new int[sites];
@@ -99,6 +107,9 @@ final class Simulation {
     /** The DHT key of a block: sha256 of the sha1 multihash of its (synthetic) SHA-1 name. */
     private KadKey blockKey(int block) {
         KadKey key = blockKeys[block];
+        if (key == null && workload.name(block) != null) {
+            key = blockKeys[block] = new BlockKey(workload.name(block)).kadKey();
+        }
         if (key == null) {
             byte[] sha1 = new byte[20];
             long a = scenario.seed() * 0x9E3779B97F4A7C15L + block;
@@ -367,9 +378,10 @@ final class Simulation {
         if (server != null) {
             server.upload(t);
         }
-        t.flow = net.start(route(client, server), workload.blockSize(), f -> {
+        long bytes = workload.size(t.block);
+        t.flow = net.start(route(client, server), bytes, f -> {
             t.flow = -1;
-            account(t, workload.blockSize());
+            account(t, bytes);
             if (server != null) {
                 server.uploadEnded(t);
             }

@@ -13,9 +13,19 @@ final class Workload {
     private final int[] bootTrace;
     private final int[] tracePosition; // block -> index in the boot trace, or -1
     private final int[] nonZero;
+    /** Bytes moved for each block (the stored, possibly compressed, length); null = blockSize for every block. */
+    private final int[] sizes;
+    /** SHA-1 names from a real table, or null for synthetic names. */
+    private final byte[][] names;
 
     private Workload(long blockSize, boolean[] zero, int[] bootTrace) {
+        this(blockSize, zero, bootTrace, null, null);
+    }
+
+    private Workload(long blockSize, boolean[] zero, int[] bootTrace, int[] sizes, byte[][] names) {
         this.blockSize = blockSize;
+        this.sizes = sizes;
+        this.names = names;
         this.zero = zero;
         this.bootTrace = bootTrace;
         this.tracePosition = new int[zero.length];
@@ -54,6 +64,49 @@ final class Workload {
         return new Workload(image.blockSize(), zero, Arrays.copyOf(perm, image.bootBlocks()));
     }
 
+    /**
+     * Reads a published, signed table: zero blocks, stored lengths and SHA-1 names of the image blob, and its boot
+     * profile (or its first {@code bootBlocks} blocks when it has none).
+     */
+    static Workload fromTable(java.nio.file.Path table, java.nio.file.Path trust, int bootBlocks)
+            throws java.io.IOException {
+        org.oscircular.protocol.format.ImageTable t;
+        try {
+            var keys = org.oscircular.protocol.format.TrustedKeys.parse(
+                    java.nio.file.Files.readString(trust), trust.toString());
+            t = org.oscircular.protocol.format.Documents.openTable(java.nio.file.Files.readAllBytes(table), keys,
+                    table.toString());
+        } catch (org.oscircular.protocol.format.FormatException e) {
+            throw new ScenarioException("image.table: " + e.getMessage());
+        }
+        var blocks = t.image().blocks();
+        boolean[] zero = new boolean[blocks.size()];
+        int[] sizes = new int[blocks.size()];
+        byte[][] names = new byte[blocks.size()][];
+        for (int i = 0; i < zero.length; i++) {
+            if (blocks.get(i) instanceof org.oscircular.protocol.format.BlockEntry.Stored s) {
+                sizes[i] = s.storedLength();
+                names[i] = s.name().sha1();
+            } else {
+                zero[i] = true;
+            }
+        }
+        int[] trace = t.bootProfile().isEmpty()
+                ? java.util.stream.IntStream.range(0, Math.min(bootBlocks, zero.length)).toArray()
+                : t.bootProfile().stream().mapToInt(Integer::intValue).distinct().toArray();
+        return new Workload(t.blockSize(), zero, trace, sizes, names);
+    }
+
+    /** Bytes a transfer of this block moves. */
+    long size(int block) {
+        return sizes == null ? blockSize : sizes[block];
+    }
+
+    /** The block's SHA-1 name from the table, or null for a synthetic image. */
+    byte[] name(int block) {
+        return names == null ? null : names[block];
+    }
+
     long blockSize() {
         return blockSize;
     }
@@ -83,8 +136,8 @@ final class Workload {
     long bootBytes() {
         long n = 0;
         for (int b : bootTrace) {
-            n += zero[b] ? 0 : 1;
+            n += zero[b] ? 0 : size(b);
         }
-        return n * blockSize;
+        return n;
     }
 }
