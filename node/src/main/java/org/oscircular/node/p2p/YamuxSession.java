@@ -291,7 +291,9 @@ final class YamuxSession extends ByteToMessageDecoder implements Connection {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    LOG.log(Level.WARNING, "closing connection to {0} at {1}: {2}", remotePeer, remoteAddress, rootMessage(cause));
+    // A peer that goes away (reset, broken pipe) is routine; anything else is worth a warning.
+    Level level = cause instanceof java.io.IOException ? Level.DEBUG : Level.WARNING;
+    LOG.log(level, "closing connection to {0} at {1}: {2}", remotePeer, remoteAddress, rootMessage(cause));
     ctx.close();
   }
 

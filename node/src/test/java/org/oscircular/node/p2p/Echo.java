@@ -96,6 +96,50 @@ final class Echo {
     return result;
   }
 
+  /** Like {@link #exchange} but sends one reused buffer and only counts: for throughput measurements. */
+  static CompletableFuture<byte[]> exchangeFast(P2pStream stream, long total) {
+    CompletableFuture<byte[]> result = new CompletableFuture<>();
+    long[] received = {0};
+    stream.setListener(new StreamListener() {
+      @Override
+      public void onData(P2pStream s, ByteBuf data) {
+        received[0] += data.readableBytes();
+      }
+
+      @Override
+      public void onReadClosed(P2pStream s) {
+        result.complete(new byte[0]);
+        s.closeWrite();
+      }
+
+      @Override
+      public void onReset(P2pStream s, Throwable cause) {
+        result.completeExceptionally(cause);
+      }
+    });
+    byte[] chunk = new byte[CHUNK];
+    new SplittableRandom(1).nextBytes(chunk);
+    Thread.ofVirtual().start(() -> {
+      try {
+        Semaphore inFlight = new Semaphore(16);
+        for (long sent = 0; sent < total; sent += CHUNK) {
+          int n = (int) Math.min(CHUNK, total - sent);
+          inFlight.acquire();
+          stream.write(Unpooled.wrappedBuffer(chunk, 0, n)).whenComplete((v, t) -> inFlight.release());
+        }
+        stream.closeWrite();
+      } catch (InterruptedException e) {
+        result.completeExceptionally(e);
+      }
+    });
+    return result.thenApply(b -> {
+      if (received[0] != total) {
+        throw new AssertionError("echoed " + received[0] + " of " + total);
+      }
+      return b;
+    });
+  }
+
   private static void fill(SplittableRandom r, byte[] buf, int n) {
     for (int i = 0; i < n; i += 8) {
       long v = r.nextLong();

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# libp2p loopback benchmark: echo throughput through noise+yamux vs a plain Netty TCP echo measured in
+# the same run, and connection setups per second. Options (Java system properties):
+#   BENCH_OPTS="-Dbench.bytes=134217728 -Dbench.rounds=5 -Dbench.handshakes=200"
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+. bin/find-jdk.sh
+cp_file=node/target/bench-classpath.txt
+./mvnw -B -ntp -q -pl node -am test-compile dependency:build-classpath \
+  -Dmdep.outputFile="$PWD/$cp_file" -Dmdep.includeScope=test
+exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xmx2g ${BENCH_OPTS:-} \
+  -cp "node/target/test-classes:node/target/classes:protocol/target/classes:$(cat "$cp_file")" \
+  org.oscircular.node.p2p.P2pBench
