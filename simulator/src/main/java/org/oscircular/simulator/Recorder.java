@@ -18,6 +18,9 @@ final class Recorder {
     long lookups;
     long lookupNanos;
     long[] lookupHops = new long[64];
+    long[] lookupNanosByHops = new long[64];
+    /** Lookup latencies in 1 ms buckets up to 10 s (the last bucket holds everything slower). */
+    final long[] lookupLatencyMs = new long[10_001];
     long badBlocks;
     long disconnects;
     long bans;
@@ -62,8 +65,27 @@ final class Recorder {
         lookupNanos += nanos;
         if (hops >= lookupHops.length) {
             lookupHops = Arrays.copyOf(lookupHops, hops + 1);
+            lookupNanosByHops = Arrays.copyOf(lookupNanosByHops, hops + 1);
         }
         lookupHops[hops]++;
+        lookupNanosByHops[hops] += nanos;
+        lookupLatencyMs[(int) Math.min(lookupLatencyMs.length - 1, nanos / 1_000_000)]++;
+    }
+
+    /** The q-quantile of lookup latency in milliseconds (1 ms resolution), or NaN without lookups. */
+    double lookupLatencyQuantileMs(double q) {
+        if (lookups == 0) {
+            return Double.NaN;
+        }
+        long rank = (long) Math.ceil(q * lookups);
+        long seen = 0;
+        for (int i = 0; i < lookupLatencyMs.length; i++) {
+            seen += lookupLatencyMs[i];
+            if (seen >= rank) {
+                return i;
+            }
+        }
+        return lookupLatencyMs.length - 1;
     }
 
     long interval() {

@@ -59,10 +59,10 @@ final class Reports {
     static void writeLookups(Simulation sim, Path file) throws IOException {
         Recorder r = sim.recorder();
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            w.write("hops,lookups\n");
+            w.write("hops,lookups,mean_latency_ms\n");
             for (int h = 0; h < r.lookupHops.length; h++) {
                 if (r.lookupHops[h] > 0) {
-                    w.write(h + "," + r.lookupHops[h] + "\n");
+                    w.write(h + "," + r.lookupHops[h] + "," + f(r.lookupNanosByHops[h] / 1e6 / r.lookupHops[h]) + "\n");
                 }
             }
         }
@@ -84,7 +84,8 @@ final class Reports {
                 + ", \"received\": " + r.received + "},\n"
                 + "  \"origin_bytes_per_distinct_byte\": " + j(x.originPerImage()) + ",\n"
                 + "  \"dht\": {\"lookups\": " + x.lookups() + ", \"mean_latency_ms\": " + j(x.meanLookupMillis())
-                + "},\n"
+                + ", \"p50_latency_ms\": " + j(r.lookupLatencyQuantileMs(0.5)) + ", \"p99_latency_ms\": "
+                + j(r.lookupLatencyQuantileMs(0.99)) + ", \"mean_hops\": " + j(meanHops(r)) + "},\n"
                 + "  \"exchange\": {\"bad_blocks\": " + r.badBlocks + ", \"disconnects\": " + r.disconnects
                 + ", \"bans\": " + r.bans + ", \"dont_have\": " + r.dontHaves + ", \"failed_requests\": "
                 + r.failedRequests + ", \"unavailable\": " + r.unavailable + "},\n"
@@ -92,6 +93,16 @@ final class Reports {
                 + "  \"simulated_seconds\": " + j(sim.now() / 1e9) + "\n"
                 + "}\n";
         Files.writeString(file, json, StandardCharsets.UTF_8);
+    }
+
+    private static double meanHops(Recorder r) {
+        long n = 0;
+        long sum = 0;
+        for (int h = 0; h < r.lookupHops.length; h++) {
+            n += r.lookupHops[h];
+            sum += (long) h * r.lookupHops[h];
+        }
+        return n == 0 ? Double.NaN : (double) sum / n;
     }
 
     private static String j(double v) {
