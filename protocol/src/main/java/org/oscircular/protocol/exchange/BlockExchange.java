@@ -58,7 +58,11 @@ public final class BlockExchange {
             case ExchangeEvent.ProvidersFound p -> {
                 Want want = wants.get(p.block());
                 if (want != null) {
-                    want.addCandidates(p.providers());
+                    for (Provider provider : p.providers()) {
+                        if (!want.hasCandidate(provider.peer())) {
+                            want.addCandidate(provider, peer(provider.peer()));
+                        }
+                    }
                 }
             }
             case ExchangeEvent.LookupFinished l -> {
@@ -275,50 +279,44 @@ public final class BlockExchange {
 
     private Provider pick(Want want, long now) {
         Provider best = null;
+        PeerRecord bestRecord = null;
         int ties = 0;
-        for (Provider candidate : want.candidates) {
-            if (want.excludes(candidate.peer())) {
+        for (int i = 0; i < want.candidates.size(); i++) {
+            Provider candidate = want.candidates.get(i);
+            PeerRecord record = want.records.get(i);
+            if (!record.usable(now) || record.inFlight >= config.maxInFlightPerPeer()
+                    || want.excludes(candidate.peer())) {
                 continue;
             }
-            PeerRecord record = peers.get(candidate.peer());
-            if (record != null && (!record.usable(now) || record.inFlight >= config.maxInFlightPerPeer())) {
-                continue;
-            }
-            int order = best == null ? -1 : compare(candidate, best);
+            int order = best == null ? -1 : compare(candidate, record, best, bestRecord);
             if (order < 0) {
                 best = candidate;
+                bestRecord = record;
                 ties = 1;
             } else if (order == 0 && random.nextInt(++ties) == 0) {
                 best = candidate;
+                bestRecord = record;
             }
         }
         return best;
     }
 
-    private int compare(Provider a, Provider b) {
+    private static int compare(Provider a, PeerRecord ra, Provider b, PeerRecord rb) {
         int byTier = a.tier().compareTo(b.tier());
         if (byTier != 0) {
             return byTier;
         }
-        int byScore = Integer.compare(score(b.peer()), score(a.peer()));
+        int byScore = Integer.compare(rb.score, ra.score);
         if (byScore != 0) {
             return byScore;
         }
         return Long.compare(a.rtt(), b.rtt());
     }
 
-    private int score(long peer) {
-        PeerRecord record = peers.get(peer);
-        return record == null ? 0 : record.score;
-    }
-
-    private boolean hasUsableCandidate(Want want, long now) {
-        for (Provider candidate : want.candidates) {
-            if (!want.excludes(candidate.peer())) {
-                PeerRecord record = peers.get(candidate.peer());
-                if (record == null || record.usable(now)) {
-                    return true;
-                }
+    private static boolean hasUsableCandidate(Want want, long now) {
+        for (int i = 0; i < want.candidates.size(); i++) {
+            if (want.records.get(i).usable(now) && !want.excludes(want.candidates.get(i).peer())) {
+                return true;
             }
         }
         return false;
@@ -345,6 +343,8 @@ public final class BlockExchange {
         final int block;
         final long wantedAt;
         final List<Provider> candidates = new ArrayList<>(4);
+        /** The peer record of each candidate, same order (saves a map lookup per candidate per event). */
+        final List<PeerRecord> records = new ArrayList<>(4);
         long[] excluded = new long[0];
         long peer = NONE;
         long peerDeadline;
@@ -359,16 +359,18 @@ public final class BlockExchange {
             this.wantedAt = wantedAt;
         }
 
-        void addCandidates(List<Provider> providers) {
-            outer:
-            for (Provider p : providers) {
-                for (Provider known : candidates) {
-                    if (known.peer() == p.peer()) {
-                        continue outer;
-                    }
+        boolean hasCandidate(long peer) {
+            for (Provider known : candidates) {
+                if (known.peer() == peer) {
+                    return true;
                 }
-                candidates.add(p);
             }
+            return false;
+        }
+
+        void addCandidate(Provider provider, PeerRecord record) {
+            candidates.add(provider);
+            records.add(record);
         }
 
         boolean excludes(long peer) {
