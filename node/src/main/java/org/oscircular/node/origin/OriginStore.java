@@ -115,9 +115,16 @@ public final class OriginStore {
 
   /** Forces written blocks and their directories to disk. */
   public void forceAll(List<Path> files) throws IOException {
-    var dirs = new java.util.TreeSet<Path>();
     for (Path f : files) {
       AtomicFiles.force(f);
+    }
+    forceDirectories(files);
+  }
+
+  /** Makes the directory entries of written blocks durable (their data was forced already). */
+  public void forceDirectories(List<Path> files) throws IOException {
+    var dirs = new java.util.TreeSet<Path>();
+    for (Path f : files) {
       dirs.add(f.getParent());
     }
     for (Path d : dirs) {

@@ -112,6 +112,7 @@ public final class Publisher {
       boolean write = existing.isEmpty() || req.force();
       var counts = new Counts();
       List<Path> written = new ArrayList<>();
+      syncs.clear();
       Blob image = cut(req.image(), imageLength, req, write, counts, written, progress);
       Map<String, Blob> attachments = new LinkedHashMap<>();
       for (var a : new java.util.TreeMap<>(req.attachments()).entrySet()) {
@@ -176,22 +177,34 @@ public final class Publisher {
         && a.bootProfile().equals(b.bootProfile());
   }
 
+  /**
+   * Waits for the fsyncs started as blocks were written, then makes their directory entries durable.
+   * Many fsyncs in flight at once let the file system commit them together.
+   */
   private void forceAll(List<Path> files) throws IOException {
-    // fsync in parallel: the kernel overlaps the writes of both threads.
-    int n = Math.max(1, threads);
-    List<Future<Void>> fs = new ArrayList<>();
-    for (int t = 0; t < n; t++) {
-      int slice = t;
-      fs.add(pool.submit(() -> {
-        List<Path> mine = new ArrayList<>();
-        for (int i = slice; i < files.size(); i += n) {
-          mine.add(files.get(i));
-        }
-        store.forceAll(mine);
-        return null;
-      }));
+    for (Future<Void> f : syncs) {
+      await(f);
     }
-    await(fs);
+    syncs.clear();
+    store.forceDirectories(files);
+  }
+
+  /** fsyncs of written blocks, running on virtual threads while encoding goes on. */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Future<Void>> syncs =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final ExecutorService syncPool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+  private final java.util.concurrent.Semaphore syncSlots = new java.util.concurrent.Semaphore(64);
+
+  private void syncLater(Path block) {
+    syncs.add(syncPool.submit(() -> {
+      syncSlots.acquireUninterruptibly();
+      try {
+        org.oscircular.node.origin.AtomicFiles.force(block);
+      } finally {
+        syncSlots.release();
+      }
+      return null;
+    }));
   }
 
   private enum Outcome { ZERO, NEW, PRESENT }
@@ -297,7 +310,9 @@ public final class Publisher {
       return new Done(entry, Outcome.PRESENT, storedLen);
     }
     if (write) {
-      writtenHere.add(store.writeBlock(name, stored, 0, storedLen));
+      Path p = store.writeBlock(name, stored, 0, storedLen);
+      writtenHere.add(p);
+      syncLater(p);
     }
     return new Done(entry, Outcome.NEW, storedLen);
   }
