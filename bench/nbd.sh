@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Warm sequential read through NBD: `nbdcopy` from `circular nbd` serving a raw image vs `nbdcopy`
-# from `nbdkit file` serving the same image, measured in one run. Prints medians and the ratio
-# (our throughput / nbdkit's; target >= 0.9).
+# Warm sequential read through NBD, measured in one run on the same random image:
+#   archive: `circular nbd ORIGIN` serving the image published into a local origin and pinned in the
+#            block cache (every read decodes cached blocks through the verifying reader)
+#   file:    `circular nbd --file` serving the raw image (the NBD server alone)
+#   nbdkit:  `nbdkit file` serving the raw image (the baseline)
+# each read whole with `nbdcopy URI null:`, alternating, after two untimed passes. Prints medians,
+# throughput ratios to nbdkit (target for archive >= 0.9) and server CPU time per GiB.
 #   SIZE_MIB=1024 RUNS=5 bench/nbd.sh
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
@@ -9,8 +13,7 @@ root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 size_mib=${SIZE_MIB:-1024}
 runs=${RUNS:-5}
 work=${BENCH_DIR:-$root/.bench/nbd}
-ours_port=${OURS_PORT:-10899}
-base_port=${BASE_PORT:-10898}
+port0=${BASE_PORT:-10896}
 for p in nbdcopy nbdinfo nbdkit; do
   command -v "$p" >/dev/null || { echo "error: $p missing (Debian: libnbd-bin nbdkit)" >&2; exit 1; }
 done
@@ -24,42 +27,56 @@ jar="$root/node/target/circular.jar"
 if [ ! -f "$jar" ] || [ -n "${REBUILD:-}" ]; then
   (cd "$root" && ./mvnw -q -B -ntp -DskipTests -pl node -am package) >&2
 fi
+circular() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -jar "$jar" "$@"; }
+origin="$work/origin-${size_mib}m"; cache="$work/cache-${size_mib}m"; key="$work/publisher.key"
+[ -f "$key" ] || circular keygen --out "$key" --comment bench >/dev/null
+if [ ! -d "$origin" ]; then
+  circular publish "$img" --name bench --version 1 --origin "$origin" --key "$key" --quiet >&2
+fi
+circular pin "$origin" bench:1 --cache "$cache" --trust "$key.pub" --quiet >&2
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -jar "$jar" \
-  nbd --listen "127.0.0.1:$ours_port" --file "bench=$img" >"$work/ours.log" 2>&1 &
+circular_bg() { exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC \
+  ${BENCH_JAVA_OPTS:-} -jar "$jar" "$@"; }
+circular_bg nbd "$origin" --cache "$cache" --trust "$key.pub" --listen "127.0.0.1:$port0" \
+  >"$work/archive.log" 2>&1 &
 pids+=($!)
-nbdkit -f -r -i 127.0.0.1 -p "$base_port" file "$img" >"$work/nbdkit.log" 2>&1 &
+circular_bg nbd --listen "127.0.0.1:$((port0 + 1))" --file "bench=$img" >"$work/file.log" 2>&1 &
 pids+=($!)
-ours="nbd://127.0.0.1:$ours_port/bench"
-base="nbd://127.0.0.1:$base_port/"
-for uri in "$ours" "$base"; do
-  for _ in $(seq 100); do nbdinfo --size "$uri" >/dev/null 2>&1 && break; sleep 0.1; done
+nbdkit -f -r -i 127.0.0.1 -p "$((port0 + 2))" file "$img" >"$work/nbdkit.log" 2>&1 &
+pids+=($!)
+names=(archive file nbdkit)
+uris=("nbd://127.0.0.1:$port0/bench:1" "nbd://127.0.0.1:$((port0 + 1))/bench" "nbd://127.0.0.1:$((port0 + 2))/")
+for uri in "${uris[@]}"; do
+  for _ in $(seq 150); do nbdinfo --size "$uri" >/dev/null 2>&1 && break; sleep 0.2; done
   nbdinfo --size "$uri" >/dev/null || { echo "error: $uri does not answer" >&2; exit 1; }
 done
 
-cat "$img" >/dev/null                      # page cache warm for both servers
-for _ in 1 2; do nbdcopy "$ours" null:; nbdcopy "$base" null:; done  # untimed passes (JIT warm-up)
+cat "$img" >/dev/null                      # page cache warm
+for _ in 1 2; do for uri in "${uris[@]}"; do nbdcopy "$uri" null:; done; done  # untimed (JIT warm-up)
 
 now() { date +%s%N; }
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, clock ticks
-ours_pid=${pids[0]}; base_pid=${pids[1]}
-c_ours0=$(cpu "$ours_pid"); c_base0=$(cpu "$base_pid")
-t_ours=(); t_base=()
-for i in $(seq "$runs"); do
-  a=$(now); nbdcopy "$ours" null:; b=$(now); t_ours+=($(( (b - a) / 1000000 )))
-  a=$(now); nbdcopy "$base" null:; b=$(now); t_base+=($(( (b - a) / 1000000 )))
+declare -a times cpu0
+for k in 0 1 2; do times[$k]=""; cpu0[$k]=$(cpu "${pids[$k]}"); done
+for _ in $(seq "$runs"); do
+  for k in 0 1 2; do
+    a=$(now); nbdcopy "${uris[$k]}" null:; b=$(now)
+    times[$k]="${times[$k]} $(( (b - a) / 1000000 ))"
+  done
 done
-c_ours=$(( $(cpu "$ours_pid") - c_ours0 )); c_base=$(( $(cpu "$base_pid") - c_base0 ))
 hz=$(getconf CLK_TCK)
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-m_ours=$(median "${t_ours[@]}")
-m_base=$(median "${t_base[@]}")
-awk -v mo="$m_ours" -v mb="$m_base" -v s="$size_mib" -v r="$runs" -v to="${t_ours[*]}" -v tb="${t_base[*]}" -v co="$c_ours" -v cb="$c_base" -v hz="$hz" 'BEGIN {
-  printf "nbdcopy of a %d MiB image, warm, %d runs (ms): circular [%s]  nbdkit-file [%s]\n", s, r, to, tb
-  printf "median: circular %d ms (%.0f MiB/s), nbdkit-file %d ms (%.0f MiB/s)\n", mo, s*1000/mo, mb, s*1000/mb
-  printf "ratio (circular throughput / nbdkit-file throughput): %.2fx (target >= 0.9x)\n", mb/mo
-  printf "server CPU per GiB read: circular %.2f s, nbdkit-file %.2f s\n", co/hz/(r*s/1024), cb/hz/(r*s/1024)
-}'
+median() { printf '%s\n' $1 | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+base_median=$(median "${times[2]}")
+echo "nbdcopy of a $size_mib MiB image, warm, $runs runs each"
+for k in 0 1 2; do
+  m=$(median "${times[$k]}")
+  c=$(( $(cpu "${pids[$k]}") - cpu0[k] ))
+  awk -v n="${names[$k]}" -v m="$m" -v b="$base_median" -v s="$size_mib" -v r="$runs" -v t="${times[$k]}" \
+      -v c="$c" -v hz="$hz" 'BEGIN {
+    printf "%-8s median %6d ms  %5.0f MiB/s  ratio to nbdkit %.2fx  server CPU %.2f s/GiB  runs(ms):%s\n",
+      n, m, s*1000/m, b/m, c/hz/(r*s/1024), t }'
+done
+echo "target: archive ratio >= 0.9x"

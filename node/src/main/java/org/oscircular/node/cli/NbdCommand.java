@@ -2,6 +2,7 @@ package org.oscircular.node.cli;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,11 +10,17 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.oscircular.node.archive.Archive;
+import org.oscircular.node.cache.RocksBlockStore;
+import org.oscircular.node.fetch.Origin;
+import org.oscircular.node.fetch.Sleeper;
+import org.oscircular.node.nbd.ArchiveExports;
 import org.oscircular.node.nbd.FileExport;
 import org.oscircular.node.nbd.NbdExport;
 import org.oscircular.node.nbd.NbdExports;
 import org.oscircular.node.nbd.NbdServer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,15 +36,14 @@ import picocli.CommandLine.Parameters;
 final class NbdCommand implements Callable<Integer> {
 
   @Parameters(index = "0", arity = "0..1", paramLabel = "ORIGIN",
-      description = "Origin URL of the archive (e.g. http://mirror.example/os/).")
+      description = "Origin directory or base URL; mirrors separated by commas, tried in order.")
   String origin;
 
   @Option(names = "--listen", defaultValue = "127.0.0.1:10809", paramLabel = "HOST:PORT",
       description = "Address to listen on (default: ${DEFAULT-VALUE}; port 0 picks a free one).")
   String listen;
 
-  @Option(names = "--cache", paramLabel = "DIR", description = "Block cache directory.")
-  Path cache;
+  @Mixin ArchiveOptions options;
 
   @Option(names = "--file", paramLabel = "NAME=PATH",
       description = "Also serve the raw image file PATH as export NAME (repeatable).")
@@ -45,32 +51,60 @@ final class NbdCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (origin != null) {
-      throw new IllegalArgumentException("serving an ORIGIN needs the archive read path, which"
-          + " this build does not have yet; serve raw images with --file NAME=PATH");
-    }
-    if (files.isEmpty()) {
+    if (origin == null && files.isEmpty()) {
       throw new IllegalArgumentException("nothing to serve: give an ORIGIN or --file NAME=PATH");
     }
-    List<NbdExport> exports = new ArrayList<>();
-    for (var e : files.entrySet()) {
-      exports.add(FileExport.open(e.getKey(), e.getValue()));
-    }
+    Logs.oneLine();
     InetSocketAddress address = HostPort.parse(listen);
-    ExecutorService reads = "virtual".equals(System.getProperty("circular.nbd.reads"))
-        ? Executors.newVirtualThreadPerTaskExecutor()
-        : Executors.newFixedThreadPool(Integer.getInteger("circular.nbd.threads", 8),
-            Thread.ofPlatform().daemon().name("nbd-read-", 0).factory());
-    NbdServer server = NbdServer.start(address, NbdExports.of(exports), reads, 2);
+    List<AutoCloseable> closing = new ArrayList<>();
+    ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
+    ExecutorService reads = Executors.newFixedThreadPool(Integer.getInteger("circular.nbd.threads", 8),
+        Thread.ofPlatform().daemon().name("nbd-read-", 0).factory());
+    NbdServer server;
+    List<NbdExport> exports = new ArrayList<>();
+    try {
+      if (origin != null) {
+        var fetch = options.fetchConfig();
+        List<Origin> origins = ArchiveOptions.origins(origin, fetch);
+        origins.forEach(o -> closing.add(o::close));
+        RocksBlockStore store = options.openStore();
+        closing.add(store);
+        Archive archive = Archive.open(origins, store, options.trustedKeys(), fetch,
+            InstantSource.system(), Sleeper.SYSTEM, background);
+        exports.addAll(new ArchiveExports(archive).list());
+      }
+      for (var e : files.entrySet()) {
+        FileExport f = FileExport.open(e.getKey(), e.getValue());
+        closing.add(f);
+        exports.add(f);
+      }
+      server = NbdServer.start(address, NbdExports.of(exports), reads, 2);
+    } catch (Exception e) {
+      closeAll(closing, reads, background);
+      throw e;
+    }
     InetSocketAddress bound = server.address();
     System.out.println("nbd: serving " + exports.size() + " export(s) on nbd://"
         + bound.getHostString() + ":" + bound.getPort() + "/");
     System.out.flush();
     Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
       server.close();
-      reads.shutdownNow();
+      closeAll(closing, reads, background);
     }));
     server.awaitClose();
     return 0;
+  }
+
+  private static void closeAll(List<AutoCloseable> closing, ExecutorService... pools) {
+    for (ExecutorService p : pools) {
+      p.shutdownNow();
+    }
+    for (AutoCloseable c : closing.reversed()) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        System.err.println("circular nbd: closing: " + e.getMessage());
+      }
+    }
   }
 }

@@ -1,0 +1,72 @@
+package org.oscircular.node.nbd;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.oscircular.node.archive.Archive;
+import org.oscircular.node.archive.ImageReader;
+import org.oscircular.protocol.format.Catalog;
+
+/**
+ * Every version in an archive's verified catalog as an export named {@code IMAGE:VERSION}. Sizes
+ * come from the signed catalog, so listing and negotiation never touch the network; a version's
+ * table is fetched (and verified) on its first read, and its blocks through the cache.
+ */
+public final class ArchiveExports implements NbdExports {
+  private final List<NbdExport> exports;
+
+  public ArchiveExports(Archive archive) {
+    this.exports = archive.versions().stream()
+        .<NbdExport>map(e -> new VersionExport(archive, e))
+        .toList();
+  }
+
+  @Override
+  public List<NbdExport> list() {
+    return exports;
+  }
+
+  /** One image version; reads go through the archive's verifying, caching {@link ImageReader}. */
+  static final class VersionExport implements NbdExport {
+    private final Archive archive;
+    private final Catalog.Entry entry;
+    private volatile ImageReader reader;
+
+    VersionExport(Archive archive, Catalog.Entry entry) {
+      this.archive = archive;
+      this.entry = entry;
+    }
+
+    @Override
+    public String name() {
+      return entry.id();
+    }
+
+    @Override
+    public long size() {
+      return entry.imageLength();
+    }
+
+    @Override
+    public String description() {
+      return entry.name() + " version " + entry.version() + ", published " + entry.created()
+          + (entry.retired() ? " (retired)" : "");
+    }
+
+    @Override
+    public int preferredBlockSize() {
+      ImageReader r = reader;
+      return r == null ? 4096 : r.blockSize();
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+      ImageReader r = reader;
+      if (r == null) {
+        r = archive.reader(entry); // fetches and verifies the table once; the archive shares it
+        reader = r;
+      }
+      r.read(offset, dst);
+    }
+  }
+}
