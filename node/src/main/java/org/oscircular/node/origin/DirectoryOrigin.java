@@ -17,7 +17,7 @@ public final class DirectoryOrigin implements OriginReader {
     if (!Files.isDirectory(root)) {
       throw new OriginException(OriginException.Kind.UNREACHABLE, "origin directory " + root + " does not exist");
     }
-    return new DirectoryOrigin(root);
+    return new DirectoryOrigin(root.toAbsolutePath().normalize());
   }
 
   public Path root() {
