@@ -2,6 +2,7 @@ package org.oscircular.node.publish;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -10,20 +11,27 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.function.LongConsumer;
+import org.oscircular.node.origin.AtomicFiles;
 import org.oscircular.node.origin.OriginStore;
 import org.oscircular.protocol.format.Blob;
 import org.oscircular.protocol.format.BlockEntry;
@@ -104,19 +112,18 @@ public final class Publisher {
         : BootProfile.parse(Files.readString(req.bootProfile()), req.bootProfile().toString(), imageLength,
             req.blockSize());
     long started = System.nanoTime();
-    try (var lock = store.lock()) {
+    try (var lock = store.lock(); var syncPool = Executors.newVirtualThreadPerTaskExecutor()) {
       var editor = new CatalogEditor(store, key, clock, req.catalogValidity());
       Catalog catalog = editor.current();
       var existing = catalog.find(req.name(), req.version());
       // Without --force an existing version is only compared, never written to.
       boolean write = existing.isEmpty() || req.force();
       var counts = new Counts();
-      List<Path> written = new ArrayList<>();
-      syncs.clear();
-      Blob image = cut(req.image(), imageLength, req, write, counts, written, progress);
+      var run = new Run(req.codec(), write, syncPool);
+      Blob image = cut(req.image(), imageLength, req.blockSize(), run, counts, progress);
       Map<String, Blob> attachments = new LinkedHashMap<>();
-      for (var a : new java.util.TreeMap<>(req.attachments()).entrySet()) {
-        attachments.put(a.getKey(), cut(a.getValue(), Files.size(a.getValue()), req, write, counts, written, n -> {}));
+      for (var a : new TreeMap<>(req.attachments()).entrySet()) {
+        attachments.put(a.getKey(), cut(a.getValue(), Files.size(a.getValue()), req.blockSize(), run, counts, n -> {}));
       }
       Instant now = clock.instant();
       var table = new ImageTable(req.name(), req.version(), req.blockSize(), req.codec(), now,
@@ -131,7 +138,7 @@ public final class Publisher {
               + "or use --force to replace it (nothing was changed)");
         }
       }
-      forceAll(written);
+      run.awaitDurable();
       byte[] signedTable = Documents.signTable(table, key);
       store.writeTable(req.name(), req.version(), signedTable);
       List<Catalog.Entry> entries = new ArrayList<>(catalog.entries());
@@ -177,34 +184,45 @@ public final class Publisher {
         && a.bootProfile().equals(b.bootProfile());
   }
 
-  /**
-   * Waits for the fsyncs started as blocks were written, then makes their directory entries durable.
-   * Many fsyncs in flight at once let the file system commit them together.
-   */
-  private void forceAll(List<Path> files) throws IOException {
-    for (Future<Void> f : syncs) {
-      await(f);
+  /** State of one publish shared by the encoding tasks. */
+  private final class Run {
+    final Codec codec;
+    final boolean write;
+    final ExecutorService syncPool;
+    /** Names written or found by this publish, so a block repeated in the image is written once. */
+    final Set<BlockName> claimed = ConcurrentHashMap.newKeySet();
+    final Queue<Path> written = new ConcurrentLinkedQueue<>();
+    final Queue<Future<Void>> syncs = new ConcurrentLinkedQueue<>();
+    /** fsyncs in flight; many at once let the file system commit them together. */
+    final Semaphore syncSlots = new Semaphore(64);
+
+    Run(Codec codec, boolean write, ExecutorService syncPool) {
+      this.codec = codec;
+      this.write = write;
+      this.syncPool = syncPool;
     }
-    syncs.clear();
-    store.forceDirectories(files);
-  }
 
-  /** fsyncs of written blocks, running on virtual threads while encoding goes on. */
-  private final java.util.concurrent.ConcurrentLinkedQueue<Future<Void>> syncs =
-      new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private final ExecutorService syncPool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
-  private final java.util.concurrent.Semaphore syncSlots = new java.util.concurrent.Semaphore(64);
+    /** Starts fsyncing a written block on a virtual thread while encoding goes on. */
+    void syncLater(Path block) {
+      written.add(block);
+      syncs.add(syncPool.submit(() -> {
+        syncSlots.acquireUninterruptibly();
+        try {
+          AtomicFiles.force(block);
+        } finally {
+          syncSlots.release();
+        }
+        return null;
+      }));
+    }
 
-  private void syncLater(Path block) {
-    syncs.add(syncPool.submit(() -> {
-      syncSlots.acquireUninterruptibly();
-      try {
-        org.oscircular.node.origin.AtomicFiles.force(block);
-      } finally {
-        syncSlots.release();
+    /** Waits until every written block and its directory entry is on disk. */
+    void awaitDurable() throws IOException {
+      for (Future<Void> f : syncs) {
+        await(f);
       }
-      return null;
-    }));
+      store.forceDirectories(List.copyOf(written));
+    }
   }
 
   private enum Outcome { ZERO, NEW, PRESENT }
@@ -239,19 +257,16 @@ public final class Publisher {
   }
 
   /** Streams one file through the encoders; returns its blob in block order. */
-  private Blob cut(Path file, long length, Request req, boolean write, Counts counts, List<Path> written,
-      LongConsumer progress) throws IOException {
-    int bs = req.blockSize();
+  private Blob cut(Path file, long length, int bs, Run run, Counts counts, LongConsumer progress)
+      throws IOException {
     int count = Blob.blockCount(length, bs);
     int inFlight = 2 * threads + 2;
     BlockingQueue<byte[]> buffers = new ArrayBlockingQueue<>(inFlight);
     for (int i = 0; i < inFlight; i++) {
       buffers.add(new byte[bs]);
     }
-    var claimed = ConcurrentHashMap.<BlockName>newKeySet();
-    List<Path> writtenHere = java.util.Collections.synchronizedList(new ArrayList<>());
-    var pending = new java.util.ArrayDeque<Future<Done>>();
-    var pendingLen = new java.util.ArrayDeque<Integer>();
+    var pending = new ArrayDeque<Future<Done>>();
+    var pendingLen = new ArrayDeque<Integer>();
     List<BlockEntry> entries = new ArrayList<>(count);
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       for (int i = 0; i < count; i++) {
@@ -265,7 +280,7 @@ public final class Publisher {
         byte[] b = buf;
         pending.add(pool.submit(() -> {
           try {
-            return encode(b, len, req.codec(), write, claimed, writtenHere);
+            return encode(b, len, run);
           } finally {
             buffers.add(b);
           }
@@ -280,11 +295,10 @@ public final class Publisher {
         f.cancel(false);
       }
     }
-    written.addAll(writtenHere);
     return new Blob(length, entries);
   }
 
-  private static void collect(java.util.ArrayDeque<Future<Done>> pending, java.util.ArrayDeque<Integer> lens,
+  private static void collect(ArrayDeque<Future<Done>> pending, ArrayDeque<Integer> lens,
       List<BlockEntry> entries, Counts counts, LongConsumer progress) throws IOException {
     Done d = await(pending.peek());
     pending.poll();
@@ -296,8 +310,8 @@ public final class Publisher {
 
   private static final byte[] ZEROS = new byte[ImageTable.MAX_BLOCK_SIZE];
 
-  private Done encode(byte[] buf, int len, Codec codec, boolean write, java.util.Set<BlockName> claimed,
-      List<Path> writtenHere) throws IOException {
+  private Done encode(byte[] buf, int len, Run run) throws IOException {
+    Codec codec = run.codec;
     if (Arrays.mismatch(buf, 0, len, ZEROS, 0, len) < 0) {
       return new Done(BlockEntry.Zero.INSTANCE, Outcome.ZERO, 0);
     }
@@ -306,13 +320,11 @@ public final class Publisher {
     int storedLen = codec == Codec.NONE ? len : stored.length;
     var name = new BlockName(Digests.sha1(stored, 0, storedLen));
     var entry = new BlockEntry.Stored(name, Digests.sha256(stored, 0, storedLen), storedLen);
-    if (!claimed.add(name) || store.hasBlock(name, storedLen)) {
+    if (!run.claimed.add(name) || store.hasBlock(name, storedLen)) {
       return new Done(entry, Outcome.PRESENT, storedLen);
     }
-    if (write) {
-      Path p = store.writeBlock(name, stored, 0, storedLen);
-      writtenHere.add(p);
-      syncLater(p);
+    if (run.write) {
+      run.syncLater(store.writeBlock(name, stored, 0, storedLen));
     }
     return new Done(entry, Outcome.NEW, storedLen);
   }
@@ -332,7 +344,7 @@ public final class Publisher {
       return f.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("publish interrupted");
+      throw new InterruptedIOException("publish interrupted");
     } catch (ExecutionException e) {
       Throwable c = e.getCause();
       if (c instanceof IOException io) {
@@ -351,7 +363,4 @@ public final class Publisher {
     }
   }
 
-  static String hex(byte[] b) {
-    return HexFormat.of().formatHex(b);
-  }
 }
