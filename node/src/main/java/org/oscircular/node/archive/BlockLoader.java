@@ -118,6 +118,11 @@ public final class BlockLoader {
     }
   }
 
+  /** The executor background loads and decode-ahead run on. */
+  public Executor background() {
+    return background;
+  }
+
   public boolean isCached(BlockName name) {
     return store.contains(name);
   }

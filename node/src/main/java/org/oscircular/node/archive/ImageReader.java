@@ -19,12 +19,16 @@ import org.oscircular.protocol.format.ImageTable;
  * for pieces smaller than a block. Thread-safe.
  */
 public final class ImageReader {
+  private static final byte[] ZEROS = new byte[64 * 1024];
   private final ImageTable table;
   private final BlockLoader loader;
   private final int readahead;
   private final int blockShift;
   private final Map<Integer, byte[]> decoded;
-  private final AtomicInteger lastBlock = new AtomicInteger(-2);
+  private final AtomicInteger lastBlock = new AtomicInteger(-10);
+  /** Block indices being decoded ahead; guarded by {@code decoded}. */
+  private final java.util.Set<Integer> decoding = new java.util.HashSet<>();
+  private static final int DECODE_AHEAD = 2;
 
   ImageReader(ImageTable table, BlockLoader loader, int readahead) {
     this.table = table;
@@ -77,8 +81,10 @@ public final class ImageReader {
       BlockEntry entry = table.image().blocks().get(index);
       switch (entry) {
         case BlockEntry.Zero z -> {
-          for (int i = 0; i < n; i++) {
-            dst.put((byte) 0);
+          for (int left = n; left > 0; ) {
+            int k = Math.min(left, ZEROS.length);
+            dst.put(ZEROS, 0, k);
+            left -= k;
           }
         }
         case BlockEntry.Stored s -> dst.put(plaintext(index, s, plainLength), within, n);
@@ -115,15 +121,55 @@ public final class ImageReader {
     return plain;
   }
 
+  /**
+   * Readahead: when a reader moves to a block next to (or just behind) the one it read before, the
+   * following {@code readahead} blocks are fetched in the background if missing, and the next cached
+   * ones are decoded ahead into memory, so sequential reads use both the network and spare cores.
+   * The window is near-sequential rather than strictly sequential because the kernel may issue
+   * adjacent reads out of order from several threads.
+   */
   private void noteAccess(int index) {
     int prev = lastBlock.getAndSet(index);
-    if (readahead > 0 && index == prev + 1) {
-      var blocks = table.image().blocks();
-      int end = Math.min(blocks.size(), index + 1 + readahead);
-      for (int i = index + 1; i < end; i++) {
-        if (blocks.get(i) instanceof BlockEntry.Stored s) {
+    if (readahead <= 0 || index == prev || index < prev - 2 || index > prev + 2) {
+      return;
+    }
+    var blocks = table.image().blocks();
+    int end = Math.min(blocks.size(), index + 1 + readahead);
+    int decodeAhead = 0;
+    for (int i = index + 1; i < end; i++) {
+      if (blocks.get(i) instanceof BlockEntry.Stored s) {
+        if (!loader.isCached(s.name())) {
           loader.prefetch(s);
+        } else if (decodeAhead < DECODE_AHEAD) {
+          decodeAhead++;
+          decodeInBackground(i, s);
         }
+      }
+    }
+  }
+
+  private void decodeInBackground(int index, BlockEntry.Stored entry) {
+    synchronized (decoded) {
+      if (decoded.containsKey(index) || decoding.contains(index) || decoding.size() >= DECODE_AHEAD) {
+        return;
+      }
+      decoding.add(index);
+    }
+    try {
+      loader.background().execute(() -> {
+        try {
+          plaintext(index, entry, table.image().blockLength(index, table.blockSize()));
+        } catch (IOException e) {
+          // A demand read of this block will report it.
+        } finally {
+          synchronized (decoded) {
+            decoding.remove(index);
+          }
+        }
+      });
+    } catch (RuntimeException rejected) {
+      synchronized (decoded) {
+        decoding.remove(index);
       }
     }
   }

@@ -38,9 +38,9 @@ import org.rocksdb.WriteOptions;
  * u64 recency tick), {@code pins} (image id, 0x00, SHA1 → u32 stored length) and {@code default}
  * (signed documents and counters). A block and its meta row are written and deleted in one atomic
  * write batch through the write-ahead log, so a process killed at any moment reopens to a consistent
- * store. A block enters only after {@link BlockVerifier} accepts it against its table entry, and every
- * {@link #get} verifies again (SHA1 and SHA-256 against the entry): bytes that rot on disk are dropped
- * and reported as a miss, never returned.
+ * store. A block enters only after {@link BlockVerifier} accepts it (length, SHA1 and SHA-256 against
+ * its table entry), and every {@link #get} checks length and SHA-256 against the entry again: bytes
+ * that rot on disk or were tampered with are dropped and reported as a miss, never returned.
  *
  * <p>Thread-safe. The LRU order lives in memory (rebuilt from the recency ticks on open); ticks of
  * touched blocks are written back in batches, so after a crash recency may be slightly stale, which
@@ -138,7 +138,7 @@ public final class RocksBlockStore implements AutoCloseable {
       cfOptions.forEach(ColumnFamilyOptions::close);
       dbOptions.close();
       String msg = String.valueOf(e.getMessage());
-      if (msg.contains("lock") || msg.contains("LOCK")) {
+      if (msg.contains("/LOCK") || msg.contains("lock hold")) {
         throw new IOException("cache " + dir + " is in use by another circular process (stop it or pass another --cache)", e);
       }
       throw new IOException("cannot open cache " + dir + ": " + msg, e);
@@ -253,7 +253,10 @@ public final class RocksBlockStore implements AutoCloseable {
       misses.incrementAndGet();
       return Optional.empty();
     }
-    if (!BlockVerifier.verify(entry, stored).ok()) {
+    // The block entered only after SHA1 and SHA-256 verified; on the way out, length and the SHA-256
+    // from the signed table suffice (bytes with that SHA-256 have the SHA1 name too).
+    if (stored.length != entry.storedLength()
+        || !java.security.MessageDigest.isEqual(org.oscircular.protocol.format.Digests.sha256(stored), entry.sha256())) {
       System.getLogger(RocksBlockStore.class.getName()).log(System.Logger.Level.WARNING,
           "cached block " + name + " in " + dir + " does not verify ("
               + BlockVerifier.verify(entry, stored).describe() + "); dropping it");
