@@ -37,7 +37,7 @@ public final class AnnounceScheduler<P extends KadPeer> {
      */
     public record Options(Strategy strategy, int parallelLookups, int maxKeysPerMessage) {
 
-        public static final int DEFAULT_PARALLEL_LOOKUPS = 4;
+        public static final int DEFAULT_PARALLEL_LOOKUPS = 16;
         public static final int DEFAULT_MAX_KEYS_PER_MESSAGE = 1024;
 
         public Options {
@@ -45,7 +45,7 @@ public final class AnnounceScheduler<P extends KadPeer> {
             if (maxKeysPerMessage < 1) throw new IllegalArgumentException("announce.max-keys-per-message must be >= 1");
         }
 
-        /** The region sweep with 4 lanes, up to 1024 keys per ADD_PROVIDER. */
+        /** The region sweep with 16 lanes, up to 1024 keys per ADD_PROVIDER. */
         public static Options sweep() {
             return new Options(Strategy.REGION_SWEEP, DEFAULT_PARALLEL_LOOKUPS, DEFAULT_MAX_KEYS_PER_MESSAGE);
         }
@@ -56,7 +56,7 @@ public final class AnnounceScheduler<P extends KadPeer> {
         }
     }
 
-    private static final int RECENT_BALLS = 64;
+    private static final int NEAREST_BALLS = 16;
     private final RoutingTable<P> table;
     private final KadConfig config;
     private final Options options;
@@ -65,7 +65,9 @@ public final class AnnounceScheduler<P extends KadPeer> {
     private final List<Integer> hops = new ArrayList<>();
     private final TreeMap<KadKey, P> known = new TreeMap<>();
     private final Map<P, List<KadKey>> pending = new LinkedHashMap<>();
-    private final List<Ball> balls = new ArrayList<>();
+    /** Centers and radii of the balls converged lookups proved complete, sorted along the keyspace. */
+    private final TreeMap<KadKey, KadKey> balls = new TreeMap<>();
+    private boolean anyExhausted;
     private long nextLookupId;
     private long startedAt;
     private long lookupRpcs;
@@ -190,7 +192,11 @@ public final class AnnounceScheduler<P extends KadPeer> {
         int k = config.k();
         for (P p : answered) known.put(p.kadKey(), p);
         boolean exhausted = answered.size() < k; // we heard from every reachable peer
-        balls.add(new Ball(target, exhausted ? KadKey.MAX : target.xor(answered.getLast().kadKey())));
+        if (exhausted) {
+            anyExhausted = true;
+        } else {
+            balls.put(target, target.xor(answered.getLast().kadKey()));
+        }
         do {
             KadKey x = keys[lane.cursor];
             List<P> closest;
@@ -227,7 +233,9 @@ public final class AnnounceScheduler<P extends KadPeer> {
         KadKey lo = prefix.or(mask).xor(mask);
         KadKey hi = prefix.or(mask);
         var inside = known.subMap(lo, true, hi, true);
-        if (isComplete(prefix, mask)) {
+        // a ball holds k peers, so a subtree with more known peers lies in none (unless the network was exhausted)
+        boolean mayBeComplete = anyExhausted || !holdsMoreThan(inside, config.k());
+        if (mayBeComplete && isComplete(prefix, mask)) {
             List<P> peers = new ArrayList<>(inside.values());
             peers.sort((a, b) -> x.compareDistance(a.kadKey(), b.kadKey()));
             List<P> take = peers.subList(0, Math.min(m, peers.size()));
@@ -244,17 +252,31 @@ public final class AnnounceScheduler<P extends KadPeer> {
         return rest < 0 ? -1 : got + rest;
     }
 
-    /** Whether some finished lookup proved it knows every peer of the subtree (prefix, mask). */
-    private boolean isComplete(KadKey prefix, KadKey mask) {
-        for (int i = balls.size() - 1, seen = 0; i >= 0 && seen < RECENT_BALLS; i--, seen++) {
-            Ball b = balls.get(i);
-            if (b.center().xor(prefix).or(mask).compareTo(b.radius()) <= 0) return true;
+    private static boolean holdsMoreThan(java.util.SortedMap<KadKey, ?> map, int n) {
+        int seen = 0;
+        for (KadKey ignored : map.keySet()) {
+            if (++seen > n) return true;
         }
         return false;
     }
 
-    /** Every peer within {@code radius} of {@code center} is known (a converged lookup's k-ball). */
-    private record Ball(KadKey center, KadKey radius) {}
+    /**
+     * Whether some finished lookup proved it knows every peer of the subtree (prefix, mask). A ball that covers the
+     * subtree is centred close to it along the keyspace, so only the balls centred nearest on either side are
+     * checked.
+     */
+    private boolean isComplete(KadKey prefix, KadKey mask) {
+        if (anyExhausted) return true;
+        Map.Entry<KadKey, KadKey> e = balls.floorEntry(prefix);
+        for (int seen = 0; e != null && seen < NEAREST_BALLS; seen++, e = balls.lowerEntry(e.getKey())) {
+            if (e.getKey().subtreeWithin(prefix, mask, e.getValue())) return true;
+        }
+        e = balls.higherEntry(prefix);
+        for (int seen = 0; e != null && seen < NEAREST_BALLS; seen++, e = balls.higherEntry(e.getKey())) {
+            if (e.getKey().subtreeWithin(prefix, mask, e.getValue())) return true;
+        }
+        return false;
+    }
 
     private void finishIfDone(long now, List<AnnounceAction<P>> out) {
         if (finished || !started) return;

@@ -108,10 +108,40 @@ public record KadKey(long w0, long w1, long w2, long w3) implements Comparable<K
         return 0;
     }
 
-    /** The value with the low {@code bits} bits set: {@code 2^bits - 1}. */
+    private static final KadKey[] LOW_MASKS = new KadKey[BITS + 1];
+
+    static {
+        for (int bits = 0; bits <= BITS; bits++) {
+            LOW_MASKS[bits] = new KadKey(maskWord(bits - 192), maskWord(bits - 128), maskWord(bits - 64),
+                    maskWord(bits));
+        }
+    }
+
+    /** The value with the low {@code bits} bits set: {@code 2^bits - 1} (shared instances, no allocation). */
     public static KadKey lowMask(int bits) {
         if (bits < 0 || bits > BITS) throw new IllegalArgumentException("bits must be 0..256, got " + bits);
-        return new KadKey(maskWord(bits - 192), maskWord(bits - 128), maskWord(bits - 64), maskWord(bits));
+        return LOW_MASKS[bits];
+    }
+
+    /** This key with its low {@code bits} bits cleared: the prefix of the subtree of depth {@code 256 - bits}. */
+    public KadKey clearLowBits(int bits) {
+        KadKey m = lowMask(bits);
+        return new KadKey(w0 & ~m.w0, w1 & ~m.w1, w2 & ~m.w2, w3 & ~m.w3);
+    }
+
+    /**
+     * Whether {@code (this xor other) | mask <= limit} as unsigned 256-bit values, without allocating: with
+     * {@code mask} the low bits below a subtree's prefix, whether the whole subtree lies within distance
+     * {@code limit} of this key.
+     */
+    public boolean subtreeWithin(KadKey other, KadKey mask, KadKey limit) {
+        int c = Long.compareUnsigned((w0 ^ other.w0) | mask.w0, limit.w0);
+        if (c != 0) return c < 0;
+        c = Long.compareUnsigned((w1 ^ other.w1) | mask.w1, limit.w1);
+        if (c != 0) return c < 0;
+        c = Long.compareUnsigned((w2 ^ other.w2) | mask.w2, limit.w2);
+        if (c != 0) return c < 0;
+        return Long.compareUnsigned((w3 ^ other.w3) | mask.w3, limit.w3) <= 0;
     }
 
     private static long maskWord(int bits) {

@@ -56,6 +56,18 @@ class KadKeyTest {
     }
 
     @Property
+    void subtreeWithinMatchesBigIntegerArithmetic(@ForAll @Size(32) byte[] c, @ForAll @Size(32) byte[] p,
+                                                  @ForAll @IntRange(min = 0, max = 256) int bits,
+                                                  @ForAll @Size(32) byte[] limit) {
+        KadKey center = KadKey.ofDigest(c);
+        KadKey prefix = KadKey.ofDigest(p);
+        KadKey radius = KadKey.ofDigest(limit);
+        BigInteger far = big(center).xor(big(prefix)).or(big(KadKey.lowMask(bits)));
+        assertEquals(far.compareTo(big(radius)) <= 0, center.subtreeWithin(prefix, KadKey.lowMask(bits), radius));
+        assertTrue(center.subtreeWithin(center, KadKey.lowMask(bits), KadKey.lowMask(bits)));
+    }
+
+    @Property
     void refreshTargetsFallIntoTheirBucket(@ForAll @Size(32) byte[] self, @ForAll @IntRange(max = 255) int cpl,
                                            @ForAll long seed) {
         KadKey k = KadKey.ofDigest(self);
