@@ -2,8 +2,10 @@ package org.oscircular.simulator;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.oscircular.protocol.exchange.BlockExchange;
 import org.oscircular.protocol.exchange.ExchangeConfig;
@@ -22,7 +24,7 @@ final class NodeDriver {
     private final int[] wanted;
     private final int prefetch;
     private final Map<Long, Transfer> transfers = new HashMap<>();
-    private final java.util.Set<Integer> lookedUp = new java.util.HashSet<>();
+    private final Set<Integer> lookedUp = new HashSet<>();
     private int cursor;
     private int inWindow;
     private int remaining;

@@ -506,11 +506,14 @@ final class Simulation {
             h.driver = null;
         }
         if (h.uploads != null) {
-            for (Transfer t : new ArrayList<>(h.uploads)) {
-                cancel(t);
-                long oneWay = oneWay(t.requester.host, h);
-                engine.after(oneWay, () -> t.requester.reply(withLiveReply(t),
-                        new ExchangeEvent.RequestFailed(h.id, t.block)));
+            // Everything this host was sending stops; each requester sees its stream fail.
+            for (Transfer t : h.uploads) {
+                if (t.flow >= 0) {
+                    account(t, net.abort(t.flow));
+                    t.flow = -1;
+                }
+                engine.after(oneWay(t.requester.host, h),
+                        () -> t.requester.reply(t, new ExchangeEvent.RequestFailed(h.id, t.block)));
             }
             h.uploads.clear();
         }
@@ -521,12 +524,6 @@ final class Simulation {
             }
             engine.after(exp(r, scenario.churn().meanSession()), () -> goOffline(h, r));
         });
-    }
-
-    /** A transfer aborted by the server's failure still owes its requester a failure reply. */
-    private static Transfer withLiveReply(Transfer t) {
-        t.cancelled = false;
-        return t;
     }
 
     private static long exp(SplittableRandom r, long mean) {
