@@ -5,8 +5,13 @@ import java.util.Arrays;
 /**
  * A flow-level network: links with a capacity, flows that cross a few links, and rates that follow max-min
  * fairness (progressive filling, as SimGrid's fluid models do). Rates are recomputed only over the connected
- * component of links touched since the last computation, once per virtual instant; a flow's completion event is
- * rescheduled only when its rate changed.
+ * component of links touched since the last computation, once per virtual instant. Each flow has one pending
+ * completion event; a rate change schedules an earlier one only when the flow would now finish earlier, and an
+ * event that fires before its flow is done simply re-arms itself.
+ *
+ * <p>When the last computation covered more than {@code largeComponent} flows (an origin shared by thousands of
+ * downloads), the next computation waits {@code largeComponentDelay} of virtual time to batch the changes: those
+ * flows each get a small share of a big link, so the delay is small against their transfer times.
  */
 final class FlowNetwork {
     /** Told when a flow has moved all its bytes. */
@@ -16,6 +21,9 @@ final class FlowNetwork {
     }
 
     private final Engine engine;
+    private final int largeComponent;
+    private final long largeComponentDelay;
+    private int lastComponentFlows;
 
     // links
     private double[] capacity = new double[64]; // bytes per nanosecond
@@ -32,6 +40,7 @@ final class FlowNetwork {
     private long[] updatedAt = new long[256];
     private long[] size = new long[256];
     private int[] version = new int[256];
+    private long[] pendingAt = new long[256];
     private int[] flowMark = new int[256];
     private boolean[] active = new boolean[256];
     private Completion[] completion = new Completion[256];
@@ -56,7 +65,13 @@ final class FlowNetwork {
     private long componentFlowsVisited;
 
     FlowNetwork(Engine engine) {
+        this(engine, Integer.MAX_VALUE, 0);
+    }
+
+    FlowNetwork(Engine engine, int largeComponent, long largeComponentDelay) {
         this.engine = engine;
+        this.largeComponent = largeComponent;
+        this.largeComponentDelay = largeComponentDelay;
     }
 
     /** Adds a link of {@code bitsPerSecond} capacity; returns its id. */
@@ -103,6 +118,7 @@ final class FlowNetwork {
         updatedAt[f] = engine.now();
         size[f] = bytes;
         version[f]++;
+        pendingAt[f] = Long.MAX_VALUE;
         active[f] = true;
         completion[f] = done;
         activeFlows++;
@@ -120,7 +136,8 @@ final class FlowNetwork {
         }
         if (route.length == 0 || bytes == 0) {
             int v = version[f];
-            engine.after(0, () -> finish(f, v));
+            pendingAt[f] = engine.now();
+            engine.after(0, () -> completionDue(f, v, engine.now()));
         }
         return f;
     }
@@ -159,6 +176,7 @@ final class FlowNetwork {
             updatedAt = Arrays.copyOf(updatedAt, n);
             size = Arrays.copyOf(size, n);
             version = Arrays.copyOf(version, n);
+            pendingAt = Arrays.copyOf(pendingAt, n);
             flowMark = Arrays.copyOf(flowMark, n);
             active = Arrays.copyOf(active, n);
             completion = Arrays.copyOf(completion, n);
@@ -198,10 +216,25 @@ final class FlowNetwork {
         free[freeCount++] = f;
     }
 
-    private void finish(int f, int v) {
-        if (!active[f] || version[f] != v) {
+    /** A completion event fired: finish the flow if its bytes are through, else re-arm at the projected time. */
+    private void completionDue(int f, int v, long at) {
+        if (!active[f] || version[f] != v || at != pendingAt[f]) {
             return;
         }
+        long now = engine.now();
+        double left = remaining[f] - rate[f] * (now - updatedAt[f]);
+        if (left > 1e-6 * Math.max(1, size[f]) && path[f].length > 0) {
+            long next = rate[f] > 0 ? now + Math.max(1, (long) Math.ceil(left / rate[f])) : Long.MAX_VALUE;
+            pendingAt[f] = next;
+            if (next != Long.MAX_VALUE) {
+                engine.at(next, () -> completionDue(f, v, next));
+            }
+            return;
+        }
+        finish(f);
+    }
+
+    private void finish(int f) {
         Completion done = completion[f];
         remaining[f] = 0;
         rate[f] = 0;
@@ -216,7 +249,7 @@ final class FlowNetwork {
         dirty[dirtyCount++] = l;
         if (!recomputeScheduled) {
             recomputeScheduled = true;
-            engine.after(0, this::recompute);
+            engine.after(lastComponentFlows > largeComponent ? largeComponentDelay : 0, this::recompute);
         }
     }
 
@@ -265,6 +298,7 @@ final class FlowNetwork {
             }
         }
         componentFlowsVisited += nf;
+        lastComponentFlows = nf;
         // Bring every flow's progress up to now at its old rate.
         for (int i = 0; i < nf; i++) {
             int f = compFlows[i];
@@ -312,9 +346,12 @@ final class FlowNetwork {
             double r = newRate[f];
             if (r != rate[f]) {
                 rate[f] = r;
-                int v = ++version[f];
-                long eta = r > 0 ? (long) Math.ceil(remaining[f] / r) : Long.MAX_VALUE / 4;
-                engine.after(eta, () -> finish(f, v));
+                long eta = r > 0 ? now + (long) Math.ceil(remaining[f] / r) : Long.MAX_VALUE;
+                if (eta < pendingAt[f]) {
+                    int v = version[f];
+                    pendingAt[f] = eta;
+                    engine.at(eta, () -> completionDue(f, v, eta));
+                }
             }
         }
     }

@@ -23,6 +23,8 @@ record Scenario(
         ExchangeConfig exchange,
         Discovery discovery,
         Churn churn,
+        int largeComponent,
+        long largeComponentDelay,
         long outputInterval,
         ObjectNode settings) {
 
@@ -61,7 +63,7 @@ record Scenario(
 
     Scenario withSeed(long newSeed) {
         return new Scenario(name, newSeed, duration, replications, image, sites, origin, seeds, clients, exchange,
-                discovery, churn, outputInterval, settings);
+                discovery, churn, largeComponent, largeComponentDelay, outputInterval, settings);
     }
 
     /** Reads and validates a merged settings tree (reference defaults overlaid with a scenario file). */
@@ -114,6 +116,7 @@ record Scenario(
                 in.positiveNanos("churn.mean-downtime"));
         return new Scenario(name, in.longValue("seed"), in.positiveNanos("duration"),
                 in.intAtLeast("replications", 1), image, sites, origin, seeds, clients, exchange, discovery, churn,
+                in.intAtLeast("network.large-component", 1), in.nanos("network.large-component-delay"),
                 in.positiveNanos("output.interval"), s);
     }
 

@@ -20,7 +20,7 @@ import org.oscircular.protocol.kad.KadKey;
 final class Simulation {
     private final Scenario scenario;
     private final Engine engine = new Engine();
-    private final FlowNetwork net = new FlowNetwork(engine);
+    private final FlowNetwork net;
     private final Recorder recorder;
     private final Workload workload;
     private final SplittableRandom random;
@@ -41,6 +41,7 @@ final class Simulation {
 
     Simulation(Scenario scenario) {
         this.scenario = scenario;
+        this.net = new FlowNetwork(engine, scenario.largeComponent(), scenario.largeComponentDelay());
         this.random = new SplittableRandom(scenario.seed());
         this.recorder = new Recorder(scenario.outputInterval());
         SplittableRandom workloadRandom = random.split();
