@@ -27,34 +27,41 @@ key="$work/bench.key"
 cat "$img" > /dev/null   # warm the page cache for every contender alike
 mib=$(( $(stat -c %s "$img") >> 20 ))
 
-# measure NAME SETUP COMMAND...: runs COMMAND $runs times (SETUP before each, untimed); sets wall and cpu medians.
-measure() {
-  local setup="$1"; shift
-  local walls=() cpus=() t
-  for _ in $(seq $runs); do
-    eval "$setup"
-    t=$( { TIMEFORMAT='%R %U %S'; time "$@" > "$work/last.txt"; } 2>&1 | tail -1 )
-    walls+=("$(echo "$t" | cut -d' ' -f1)")
-    cpus+=("$(echo "$t" | awk '{print $2 + $3}')")
+# One timed run: prints "wall cpu" (cpu = user + sys of the command and its children).
+timed() {
+  local t
+  t=$( { TIMEFORMAT='%R %U %S'; time "$@" > "$work/last.txt"; } 2>&1 | tail -1 )
+  echo "$t" | awk '{print $1, $2 + $3}'
+}
+contenders=(sha1sum none zstd deflate republish)
+declare -A walls cpus notes
+# Rounds interleave the contenders, so load from other processes hits all of them alike.
+for round in $(seq $runs); do
+  echo "bench: round $round of $runs" >&2
+  for c in "${contenders[@]}"; do
+    case "$c" in
+      sha1sum) r=$(timed sha1sum "$img") ;;
+      republish)
+        rm -rf "$work/origin"
+        "${java[@]}" publish "$img" --name bench --version 1 --origin "$work/origin" --key "$key" --codec none --quiet >/dev/null
+        r=$(timed "${java[@]}" publish "$img" --name bench --version 2 --origin "$work/origin" --key "$key" --codec none --quiet)
+        notes[$c]="every block already present: $(grep -o 'dedup.*' "$work/last.txt")" ;;
+      *)
+        rm -rf "$work/origin"; sync
+        r=$(timed "${java[@]}" publish "$img" --name bench --version 1 --origin "$work/origin" --key "$key" --codec "$c" --quiet)
+        notes[$c]="fresh origin: $(grep -o '[0-9.]* [KMG]iB written' "$work/last.txt")" ;;
+    esac
+    walls[$c]+="${r% *} "; cpus[$c]+="${r#* } "
   done
-  wall=$(printf '%s\n' "${walls[@]}" | sort -g | sed -n "$(( (runs + 1) / 2 ))p")
-  cpu=$(printf '%s\n' "${cpus[@]}" | sort -g | sed -n "$(( (runs + 1) / 2 ))p")
-}
-row() { # label note
-  printf '%-26s %7.2f %7.0f %9.2fx %7.2f %9.2fx  %s\n' "$1" "$wall" "$(echo "$mib / $wall" | bc -l)" \
-    "$(echo "$sha_wall / $wall" | bc -l)" "$cpu" "$(echo "$sha_cpu / $cpu" | bc -l)" "$2"
-}
-
-measure : sha1sum "$img"; sha_wall=$wall; sha_cpu=$cpu
-printf '%-26s %7s %7s %10s %7s %10s\n' "median of $runs" "wall s" "MiB/s" "speed" "cpu s" "cpu eff."
-row "sha1sum" ""
-for codec in none zstd deflate; do
-  measure "rm -rf '$work/origin'" "${java[@]}" publish "$img" --name bench --version 1 --origin "$work/origin" \
-    --key "$key" --codec "$codec" --quiet
-  row "publish --codec $codec" "fresh origin: $(grep -o '[0-9.]* [KMG]iB written' "$work/last.txt")"
 done
-measure "rm -rf '$work/origin'; ${java[*]} publish '$img' --name bench --version 1 --origin '$work/origin' --key '$key' --codec none --quiet >/dev/null" \
-  "${java[@]}" publish "$img" --name bench --version 2 --origin "$work/origin" --key "$key" --codec none --quiet
-row "re-publish --codec none" "every block already present: $(grep -o 'dedup.*' "$work/last.txt")"
+median() { tr ' ' '\n' | grep . | sort -g | sed -n "$(( (runs + 1) / 2 ))p"; }
+sha_wall=$(echo "${walls[sha1sum]}" | median); sha_cpu=$(echo "${cpus[sha1sum]}" | median)
+printf '%-26s %7s %7s %10s %7s %10s\n' "median of $runs" "wall s" "MiB/s" "speed" "cpu s" "cpu eff."
+for c in "${contenders[@]}"; do
+  wall=$(echo "${walls[$c]}" | median); cpu=$(echo "${cpus[$c]}" | median)
+  case "$c" in sha1sum) label="sha1sum" ;; republish) label="re-publish --codec none" ;; *) label="publish --codec $c" ;; esac
+  printf '%-26s %7.2f %7.0f %9.2fx %7.2f %9.2fx  %s\n' "$label" "$wall" "$(echo "$mib / $wall" | bc -l)" \
+    "$(echo "$sha_wall / $wall" | bc -l)" "$cpu" "$(echo "$sha_cpu / $cpu" | bc -l)" "${notes[$c]:-}"
+done
 echo "speed = sha1sum wall time / publish wall time (target for none: >= 0.80x); cpu eff. = the same for user+sys CPU."
 echo "${mib} MiB image, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); publish times include JVM start-up."

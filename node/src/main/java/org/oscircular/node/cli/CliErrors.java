@@ -13,7 +13,11 @@ final class CliErrors implements IExecutionExceptionHandler {
 
   @Override
   public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parsed) {
-    String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+    String msg = switch (ex) {
+      case java.nio.file.NoSuchFileException e -> e.getFile() + ": no such file or directory";
+      case java.nio.file.AccessDeniedException e -> e.getFile() + ": permission denied";
+      default -> ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+    };
     cmd.getErr().println("circular " + cmd.getCommandName() + ": " + msg);
     if (System.getenv("CIRCULAR_DEBUG") != null) {
       ex.printStackTrace(cmd.getErr());

@@ -106,7 +106,8 @@ final class PublishCommand implements Callable<Integer> {
     var store = OriginStore.open(origin, true);
     Publisher.Summary s;
     try (var pool = Executors.newFixedThreadPool(n);
-        var bar = ProgressBars.start("publish " + name + ":" + version, Files.size(image), quiet)) {
+        var bar = ProgressBars.start("publish " + name + ":" + version,
+            Files.isRegularFile(image) ? Files.size(image) : 0, quiet)) {
       s = new Publisher(store, privateKey, Clock.systemUTC(), pool, n).publish(req, bar);
     }
     var w = spec.commandLine().getOut();

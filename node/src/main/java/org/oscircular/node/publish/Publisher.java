@@ -130,8 +130,14 @@ public final class Publisher {
           now.plus(req.tableValidity()), image, attachments, req.properties(), profile);
       if (existing.isPresent()) {
         ImageTable old = openOwnTable(existing.get());
-        if (sameContent(old, table) && !existing.get().retired()) {
-          return counts.summary(table.id(), 0, elapsed(started), true, catalog.sequence());
+        if (sameContent(old, table)) {
+          if (existing.get().retired() && !req.force()) {
+            throw new IOException(table.id() + " is retired; make it live again with 'circular retire --undo' "
+                + "(nothing was changed)");
+          }
+          if (!existing.get().retired()) {
+            return counts.summary(table.id(), 0, elapsed(started), true, catalog.sequence());
+          }
         }
         if (!req.force()) {
           throw new IOException(table.id() + " is already published with different content; publish a new version "

@@ -225,6 +225,21 @@ class BadInputTest {
   }
 
   @Test
+  void refusesAnImageThatDoesNotExist() throws IOException {
+    failsCleanly("image " + dir.resolve("missing.img") + " does not exist", () -> CliRun.run("publish",
+        dir.resolve("missing.img").toString(), "--name", "testos", "--version", "2", "--origin", origin.toString(),
+        "--key", key.toString()));
+  }
+
+  @Test
+  void refusesToRepublishARetiredVersionWithoutUndo() throws IOException {
+    CliRun.run("retire", origin.toString(), "testos:1", "--key", key.toString()).ok();
+    failsCleanly("testos:1 is retired; make it live again with 'circular retire --undo'", () -> CliRun.run("publish",
+        image.toString(), "--name", "testos", "--version", "1", "--origin", origin.toString(), "--key", key.toString(),
+        "--block-size", "64K"));
+  }
+
+  @Test
   void refusesToRepublishAVersionWithDifferentContentUnlessForced() throws IOException {
     Path changed = dir.resolve("changed.img");
     Files.copy(image, changed);
