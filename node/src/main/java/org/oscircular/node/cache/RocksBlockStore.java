@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.BlockName;
 import org.oscircular.protocol.format.BlockVerifier;
+import org.oscircular.protocol.format.FormatException;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -50,6 +51,7 @@ public final class RocksBlockStore implements AutoCloseable {
   private static final byte[] STATS_KEY = "stats".getBytes(StandardCharsets.US_ASCII);
   private static final String DOC_PREFIX = "doc:";
   private static final int TOUCH_FLUSH_EVERY = 512;
+  private static final System.Logger LOG = System.getLogger(RocksBlockStore.class.getName());
 
   static {
     RocksDB.loadLibrary();
@@ -158,17 +160,25 @@ public final class RocksBlockStore implements AutoCloseable {
       long count = 0;
       try (RocksIterator it = db.newIterator(handles.get(2))) {
         for (it.seekToFirst(); it.isValid(); it.next()) {
-          bytes += ByteBuffer.wrap(it.value()).getInt();
-          count++;
+          try {
+            bytes += CacheRows.Meta.decode(it.value()).size();
+            count++;
+          } catch (FormatException damaged) {
+            // counted out; the next read-write open repairs it
+          }
         }
       }
       Set<String> images = new TreeSet<>();
       Map<BlockName, Integer> pinnedSizes = new HashMap<>();
       try (RocksIterator it = db.newIterator(handles.get(3))) {
         for (it.seekToFirst(); it.isValid(); it.next()) {
-          PinKey k = PinKey.parse(it.key());
-          images.add(k.imageId());
-          pinnedSizes.put(k.name(), ByteBuffer.wrap(it.value()).getInt());
+          try {
+            var k = CacheRows.PinKey.decode(it.key());
+            pinnedSizes.put(k.name(), CacheRows.pinValue(it.value()));
+            images.add(k.imageId());
+          } catch (FormatException damaged) {
+            // skipped; the next read-write open repairs it
+          }
         }
       }
       long pinnedBytes = 0;
@@ -211,10 +221,42 @@ public final class RocksBlockStore implements AutoCloseable {
   private synchronized void load() throws RocksDBException {
     record Row(BlockName name, int size, long tick) {}
     List<Row> rows = new ArrayList<>();
+    List<byte[]> damaged = new ArrayList<>();
     try (RocksIterator it = db.newIterator(meta)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
-        ByteBuffer v = ByteBuffer.wrap(it.value());
-        rows.add(new Row(new BlockName(it.key()), v.getInt(), v.getLong()));
+        try {
+          var m = CacheRows.Meta.decode(it.value());
+          rows.add(new Row(CacheRows.blockKey(it.key()), m.size(), m.tick()));
+        } catch (FormatException e) {
+          LOG.log(System.Logger.Level.WARNING, "cache " + dir + ": dropping a damaged meta row (" + e.getMessage() + ")");
+          damaged.add(it.key());
+        }
+      }
+    }
+    List<byte[]> damagedPins = new ArrayList<>();
+    try (RocksIterator it = db.newIterator(pins)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        try {
+          var k = CacheRows.PinKey.decode(it.key());
+          int size = CacheRows.pinValue(it.value());
+          pinnedImages.add(k.imageId());
+          pinned.computeIfAbsent(k.name(), n -> new Pin(size)).images++;
+        } catch (FormatException e) {
+          LOG.log(System.Logger.Level.WARNING, "cache " + dir + ": dropping a damaged pin row (" + e.getMessage() + ")");
+          damagedPins.add(it.key());
+        }
+      }
+    }
+    if (!damaged.isEmpty() || !damagedPins.isEmpty()) {
+      try (var batch = new WriteBatch()) {
+        for (byte[] k : damaged) {
+          batch.delete(meta, k);
+          batch.delete(blocks, k);
+        }
+        for (byte[] k : damagedPins) {
+          batch.delete(pins, k);
+        }
+        db.write(writeOptions, batch);
       }
     }
     rows.sort((a, b) -> Long.compare(a.tick, b.tick));
@@ -222,13 +264,6 @@ public final class RocksBlockStore implements AutoCloseable {
       lru.put(r.name, new Slot(r.size, r.tick));
       totalBytes += r.size;
       tick = Math.max(tick, r.tick);
-    }
-    try (RocksIterator it = db.newIterator(pins)) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
-        PinKey k = PinKey.parse(it.key());
-        pinnedImages.add(k.imageId());
-        pinned.computeIfAbsent(k.name(), n -> new Pin(ByteBuffer.wrap(it.value()).getInt())).images++;
-      }
     }
     long[] c = decodeCounters(db.get(defaultCf, STATS_KEY));
     hits.set(c[0]);
@@ -399,7 +434,7 @@ public final class RocksBlockStore implements AutoCloseable {
       }
       try (var batch = new WriteBatch()) {
         for (var e : fresh.entrySet()) {
-          batch.put(pins, new PinKey(imageId, e.getKey()).bytes(), ByteBuffer.allocate(4).putInt(e.getValue()).array());
+          batch.put(pins, new CacheRows.PinKey(imageId, e.getKey()).encode(), CacheRows.pinValue(e.getValue()));
         }
         db.write(writeOptions, batch);
       } catch (RocksDBException e) {
@@ -417,11 +452,15 @@ public final class RocksBlockStore implements AutoCloseable {
     if (!pinnedImages.contains(imageId)) {
       return false;
     }
-    byte[] prefix = PinKey.prefix(imageId);
+    byte[] prefix = CacheRows.PinKey.prefix(imageId);
     List<BlockName> names = new ArrayList<>();
     try (RocksIterator it = db.newIterator(pins); var batch = new WriteBatch()) {
       for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix); it.next()) {
-        names.add(PinKey.parse(it.key()).name());
+        try {
+          names.add(CacheRows.PinKey.decode(it.key()).name());
+        } catch (FormatException damaged) {
+          // dropped below all the same
+        }
         batch.delete(pins, it.key());
       }
       db.write(writeOptions, batch);
@@ -481,7 +520,13 @@ public final class RocksBlockStore implements AutoCloseable {
     Set<BlockName> seen = new HashSet<>();
     try (RocksIterator it = db.newIterator(blocks)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
-        BlockName name = new BlockName(it.key());
+        BlockName name;
+        try {
+          name = CacheRows.blockKey(it.key());
+        } catch (FormatException e) {
+          problems.add("blocks row: " + e.getMessage());
+          continue;
+        }
         byte[] stored = it.value();
         count++;
         bytes += stored.length;
@@ -499,8 +544,15 @@ public final class RocksBlockStore implements AutoCloseable {
         byte[] m = db.get(meta, it.key());
         if (m == null) {
           problems.add("block " + name + " has no meta row");
-        } else if (ByteBuffer.wrap(m).getInt() != stored.length) {
-          problems.add("block " + name + " meta row says " + ByteBuffer.wrap(m).getInt() + " bytes, holds " + stored.length);
+        } else {
+          try {
+            int size = CacheRows.Meta.decode(m).size();
+            if (size != stored.length) {
+              problems.add("block " + name + " meta row says " + size + " bytes, holds " + stored.length);
+            }
+          } catch (FormatException bad) {
+            problems.add("block " + name + ": " + bad.getMessage());
+          }
         }
       }
     } catch (RocksDBException e) {
@@ -508,9 +560,13 @@ public final class RocksBlockStore implements AutoCloseable {
     }
     try (RocksIterator it = db.newIterator(meta)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
-        BlockName name = new BlockName(it.key());
-        if (!seen.contains(name)) {
-          problems.add("meta row of " + name + " has no block");
+        try {
+          BlockName name = CacheRows.blockKey(it.key());
+          if (!seen.contains(name)) {
+            problems.add("meta row of " + name + " has no block");
+          }
+        } catch (FormatException e) {
+          problems.add("meta row: " + e.getMessage());
         }
       }
     }
@@ -574,7 +630,7 @@ public final class RocksBlockStore implements AutoCloseable {
   }
 
   private static byte[] metaValue(int size, long tick) {
-    return ByteBuffer.allocate(12).putInt(size).putLong(tick).array();
+    return new CacheRows.Meta(size, tick).encode();
   }
 
   private static boolean startsWith(byte[] key, byte[] prefix) {
@@ -583,30 +639,5 @@ public final class RocksBlockStore implements AutoCloseable {
 
   private static String mib(long bytes) {
     return String.format("%.1f MiB", bytes / 1048576.0);
-  }
-
-  /** Key of the pins column family: image id (UTF-8), 0x00, 20-byte SHA1. */
-  record PinKey(String imageId, BlockName name) {
-    static byte[] prefix(String imageId) {
-      byte[] id = imageId.getBytes(StandardCharsets.UTF_8);
-      byte[] p = new byte[id.length + 1];
-      System.arraycopy(id, 0, p, 0, id.length);
-      return p;
-    }
-
-    byte[] bytes() {
-      byte[] p = prefix(imageId);
-      byte[] k = new byte[p.length + BlockName.LENGTH];
-      System.arraycopy(p, 0, k, 0, p.length);
-      System.arraycopy(name.sha1(), 0, k, p.length, BlockName.LENGTH);
-      return k;
-    }
-
-    static PinKey parse(byte[] key) {
-      int idLen = key.length - BlockName.LENGTH - 1;
-      String id = new String(key, 0, idLen, StandardCharsets.UTF_8);
-      byte[] sha1 = java.util.Arrays.copyOfRange(key, idLen + 1, key.length);
-      return new PinKey(id, new BlockName(sha1));
-    }
   }
 }
