@@ -31,6 +31,8 @@ import picocli.CommandLine.Command;
       PingCommand.class,
       DemoCommand.class,
       NbdCommand.class,
+      BootMenuCommand.class,
+      KexecCommand.class,
     })
 public final class CircularCli implements Runnable {
 

@@ -11,6 +11,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.oscircular.node.archive.Archive;
+import org.oscircular.node.boot.BootHttpServer;
+import org.oscircular.node.boot.BootImages;
 import org.oscircular.node.cache.RocksBlockStore;
 import org.oscircular.node.fetch.Origin;
 import org.oscircular.node.fetch.Sleeper;
@@ -45,6 +47,11 @@ final class NbdCommand implements Callable<Integer> {
 
   @Mixin ArchiveOptions options;
 
+  @Option(names = "--http", paramLabel = "HOST:PORT",
+      description = "Also serve network boot over HTTP here: /boot/menu.ipxe and each version's"
+          + " kernel and initrd (needs ORIGIN).")
+  String http;
+
   @Option(names = "--file", paramLabel = "NAME=PATH",
       description = "Also serve the raw image file PATH as export NAME (repeatable).")
   Map<String, Path> files = new LinkedHashMap<>();
@@ -61,6 +68,7 @@ final class NbdCommand implements Callable<Integer> {
     ExecutorService reads = Executors.newFixedThreadPool(Integer.getInteger("circular.nbd.threads", 8),
         Thread.ofPlatform().daemon().name("nbd-read-", 0).factory());
     NbdServer server;
+    Archive archive = null;
     List<NbdExport> exports = new ArrayList<>();
     try {
       if (origin != null) {
@@ -69,7 +77,7 @@ final class NbdCommand implements Callable<Integer> {
         origins.forEach(o -> closing.add(o::close));
         RocksBlockStore store = options.openStore();
         closing.add(store);
-        Archive archive = Archive.open(origins, store, options.trustedKeys(), fetch,
+        archive = Archive.open(origins, store, options.trustedKeys(), fetch,
             InstantSource.system(), Sleeper.SYSTEM, background);
         exports.addAll(new ArchiveExports(archive).list());
       }
@@ -79,6 +87,17 @@ final class NbdCommand implements Callable<Integer> {
         exports.add(f);
       }
       server = NbdServer.start(address, NbdExports.of(exports), reads, 2);
+      closing.add(server);
+      if (http != null) {
+        if (archive == null) {
+          throw new IllegalArgumentException("--http serves an archive's boot menu: give ORIGIN");
+        }
+        BootHttpServer boot = BootHttpServer.start(HostPort.parse(http), new BootImages(archive),
+            server.address().getPort(), background);
+        closing.add(boot);
+        System.out.println("boot: menu at http://" + boot.address().getHostString() + ":"
+            + boot.address().getPort() + "/boot/menu.ipxe");
+      }
     } catch (Exception e) {
       closeAll(closing, reads, background);
       throw e;
@@ -87,10 +106,8 @@ final class NbdCommand implements Callable<Integer> {
     System.out.println("nbd: serving " + exports.size() + " export(s) on nbd://"
         + bound.getHostString() + ":" + bound.getPort() + "/");
     System.out.flush();
-    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
-      server.close();
-      closeAll(closing, reads, background);
-    }));
+    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(
+        () -> closeAll(closing, reads, background)));
     server.awaitClose();
     return 0;
   }
