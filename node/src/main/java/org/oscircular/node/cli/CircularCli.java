@@ -33,6 +33,7 @@ import picocli.CommandLine.Command;
       NbdCommand.class,
       BootMenuCommand.class,
       KexecCommand.class,
+      NodeCommand.class,
     })
 public final class CircularCli implements Runnable {
 

@@ -106,6 +106,8 @@ public final class NodeConfig {
     oneOf("exchange.origin-mode", "fallback", "never");
     bool("mdns.enabled");
     bool("exchange.fault.corrupt-uploads");
+    integer("exchange.bad-blocks-before-ban", 1, 1000);
+    duration("exchange.ban-duration");
     long maxBytes = size("cache.max-bytes");
     if (maxBytes < 64L << 20) {
       throw new ConfigException("cache.max-bytes must be at least 64 MiB, got " + human(maxBytes)

@@ -20,6 +20,8 @@ final class ExchangeMetrics {
   private final Counter busy;
   private final Counter unavailable;
   private final Counter lookups;
+  private final java.util.concurrent.atomic.AtomicInteger peers = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger seeds = new java.util.concurrent.atomic.AtomicInteger();
 
   ExchangeMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -36,6 +38,14 @@ final class ExchangeMetrics {
     busy = registry.counter("circular.exchange.busy.answers");
     unavailable = registry.counter("circular.exchange.unavailable");
     lookups = registry.counter("circular.exchange.provider.lookups");
+    registry.gauge("circular.exchange.peers", peers);
+    registry.gauge("circular.exchange.seeds", seeds);
+  }
+
+  /** Peers that serve blocks, and how many of them are seeds. */
+  void peers(int all, int seedCount) {
+    peers.set(all);
+    seeds.set(seedCount);
   }
 
   void received(String tier, int bytes) {

@@ -60,6 +60,8 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
   private final LongSupplier nanoTime;
   private final ExchangeMetrics metrics;
   private final LanClassifier lan;
+  /** A seed fetches from other seeds or the origin, never through clients. */
+  private final boolean seedRole;
 
   // Loop-thread state.
   private final Map<Integer, Pending> pending = new HashMap<>();
@@ -115,9 +117,10 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
    * @param origins the HTTP origins, or null when the node has none (peers only)
    * @param originPool runs blocking origin fetches; its size bounds nothing (the policy caps origin requests)
    */
-  public PeerExchange(Host host, ExchangeConfig config, RandomGenerator random, BlockFetcher origins,
+  PeerExchange(Host host, ExchangeConfig config, boolean seed, RandomGenerator random, BlockFetcher origins,
       Executor originPool, ScheduledExecutorService loop, LongSupplier nanoTime, ExchangeMetrics metrics) {
     this.host = host;
+    this.seedRole = seed;
     this.policy = new BlockExchange(config, random);
     this.origins = origins;
     this.originPool = originPool;
@@ -174,6 +177,7 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
     }
     // Open the link now to learn the peer's role (seed or client) from its hello.
     link(st);
+    updatePeerGauges();
     LOG.log(Level.INFO, "block peer {0} joined ({1})", id, st.label());
   }
 
@@ -184,18 +188,35 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
     }
     peersByHandle.remove(st.handle);
     lanPeers.remove(id);
+    updatePeerGauges();
     if (st.link != null) {
       st.link.thenAccept(PeerLink::close);
     }
-    handle(new ExchangeEvent.PeerDisconnected(st.handle));
+    post(new ExchangeEvent.PeerDisconnected(st.handle));
   }
 
   private CompletableFuture<PeerLink> link(PeerState st) {
     if (st.link == null || (st.link.isDone() && (st.link.isCompletedExceptionally() || st.link.join().isBroken()))) {
       st.link = PeerLink.open(host, st.id);
-      st.link.thenCompose(PeerLink::hello).thenAccept(h -> loop.execute(() -> st.seed = h.role() == BlockMessage.Role.SEED));
+      st.link.thenCompose(PeerLink::hello).thenAccept(h -> loop.execute(() -> {
+        st.seed = h.role() == BlockMessage.Role.SEED;
+        if (st.seed) {
+          lanPeers.remove(st.id);
+        }
+        updatePeerGauges();
+      }));
     }
     return st.link;
+  }
+
+  private void updatePeerGauges() {
+    int seeds = 0;
+    for (PeerState st : peers.values()) {
+      if (st.seed) {
+        seeds++;
+      }
+    }
+    metrics.peers(peers.size(), seeds);
   }
 
   /** Peers that currently serve blocks, for operators and tests. */
@@ -257,6 +278,14 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
 
   // ---- the policy loop ----
 
+  /**
+   * Queues an event for the policy. Actions run inside {@link BlockExchange#handle}, so anything they
+   * learn goes back through the loop, never into the policy re-entrantly.
+   */
+  private void post(ExchangeEvent event) {
+    loop.execute(() -> handle(event));
+  }
+
   private void handle(ExchangeEvent event) {
     long now = nanoTime.getAsLong();
     policy.handle(event, now, this::act);
@@ -295,7 +324,7 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
     metrics.lookup();
     Pending p = pending.get(block);
     if (p == null) {
-      handle(new ExchangeEvent.LookupFinished(block));
+      post(new ExchangeEvent.LookupFinished(block));
       return;
     }
     p.lookups++;
@@ -308,17 +337,27 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
     }
     candidates.add(host.peerId());
     PeerId designated = Rendezvous.designated(candidates, name);
-    if (p.lookups == 1 && !designated.equals(host.peerId())) {
-      // The designated LAN peer serves the block, fetching it from the origin if it must; seeds after it.
-      List<Provider> providers = new ArrayList<>();
-      providers.add(new Provider(peers.get(designated).handle, SourceTier.LAN, 0));
-      for (PeerState st : peers.values()) {
-        if (st.seed) {
-          providers.add(new Provider(st.handle, SourceTier.SEED, 0));
-        }
+    List<Provider> seeds = new ArrayList<>();
+    for (PeerState st : peers.values()) {
+      if (st.seed) {
+        seeds.add(new Provider(st.handle, SourceTier.SEED, 0));
       }
-      handle(new ExchangeEvent.ProvidersFound(block, providers));
-      handle(new ExchangeEvent.LookupFinished(block));
+    }
+    boolean self = designated.equals(host.peerId());
+    if (seedRole) {
+      askWhoHas(block, name, seedsOnly());
+      return;
+    }
+    if (p.lookups == 1 && (!self || !seeds.isEmpty())) {
+      // The designated LAN peer serves the block, fetching it if it must; seeds (which fetch through
+      // from the origin for the whole campus) come next. A designated node asks the seeds itself.
+      List<Provider> providers = new ArrayList<>();
+      if (!self) {
+        providers.add(new Provider(peers.get(designated).handle, SourceTier.LAN, 0));
+      }
+      providers.addAll(seeds);
+      post(new ExchangeEvent.ProvidersFound(block, providers));
+      post(new ExchangeEvent.LookupFinished(block));
       return;
     }
     // This node is the designated fetcher, or the designated peer failed: ask every LAN peer and seed
@@ -329,8 +368,23 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
         asked.add(st);
       }
     }
+    askWhoHas(block, name, asked);
+  }
+
+  private List<PeerState> seedsOnly() {
+    List<PeerState> out = new ArrayList<>();
+    for (PeerState st : peers.values()) {
+      if (st.seed) {
+        out.add(st);
+      }
+    }
+    return out;
+  }
+
+  /** Sends a have-query to each of {@code asked}; those that hold the block become its providers. */
+  private void askWhoHas(int block, BlockName name, List<PeerState> asked) {
     if (asked.isEmpty()) {
-      handle(new ExchangeEvent.LookupFinished(block));
+      post(new ExchangeEvent.LookupFinished(block));
       return;
     }
     List<CompletableFuture<Void>> answers = new ArrayList<>();
@@ -354,7 +408,7 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
     PeerState st = peersByHandle.get(handle);
     Pending p = pending.get(block);
     if (st == null || p == null) {
-      loop.execute(() -> handle(new ExchangeEvent.RequestFailed(handle, block)));
+      post(new ExchangeEvent.RequestFailed(handle, block));
       return;
     }
     BlockEntry.Stored entry = p.entry;
@@ -400,7 +454,7 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
   private void requestFromOrigin(int block) {
     Pending p = pending.get(block);
     if (origins == null || p == null) {
-      loop.execute(() -> handle(new ExchangeEvent.RequestFailed(BlockExchange.ORIGIN, block)));
+      post(new ExchangeEvent.RequestFailed(BlockExchange.ORIGIN, block));
       return;
     }
     BlockEntry.Stored entry = p.entry;

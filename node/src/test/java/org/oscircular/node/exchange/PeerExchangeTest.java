@@ -107,7 +107,7 @@ class PeerExchangeTest {
     ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor();
     pools.add(loop);
     var config = ExchangeConfig.defaults().withOriginMode(mode);
-    var ex = new PeerExchange(h, config, new SplittableRandom(3), origins, pool(4), loop, System::nanoTime,
+    var ex = new PeerExchange(h, config, false, new SplittableRandom(3), origins, pool(4), loop, System::nanoTime,
         new ExchangeMetrics(registry));
     closeables.add(ex);
     return ex;

@@ -1,0 +1,64 @@
+package org.oscircular.node.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.oscircular.node.config.NodeConfig;
+import org.oscircular.node.daemon.CircularNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "node", mixinStandardHelpOptions = true,
+    description = {"Run a node: block cache, libp2p host, block exchange with peers (origins as fallback),",
+        "and the front ends the configuration enables (FUSE mount, metrics). Runs until SIGINT or SIGTERM.",
+        "Every key and default: docs/configuration.md."})
+final class NodeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "Configuration file (key = value lines).")
+  Path config;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one key, e.g. --set node.role=seed (repeatable).")
+  List<String> overrides = new ArrayList<>();
+
+  @Option(names = "--print-config", description = "Print every key's effective value and where it came from, then exit.")
+  boolean printConfig;
+
+  @Override
+  public Integer call() throws Exception {
+    NodeConfig cfg;
+    try {
+      cfg = NodeConfig.load(config, overrides);
+    } catch (NodeConfig.ConfigException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    if (printConfig) {
+      spec.commandLine().getOut().print(cfg.describe());
+      return 0;
+    }
+    Logs.oneLine();
+    CircularNode node = CircularNode.start(cfg);
+    var out = spec.commandLine().getOut();
+    out.printf("node %s up; listening on %s%n", node.host().peerId(), node.host().listenAddresses());
+    if (node.metrics() != null) {
+      out.printf("metrics at http://%s/metrics%n", hostPort(node.metrics().address()));
+    }
+    out.flush();
+    var stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("circular-node-stop").unstarted(() -> {
+      node.close();
+      System.err.println("circular node: stopped");
+      stopped.countDown();
+    }));
+    stopped.await();
+    return 0;
+  }
+
+  private static String hostPort(java.net.InetSocketAddress a) {
+    return a.getHostString() + ":" + a.getPort();
+  }
+}

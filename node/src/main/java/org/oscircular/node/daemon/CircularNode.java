@@ -1,0 +1,239 @@
+package org.oscircular.node.daemon;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.oscircular.node.archive.Archive;
+import org.oscircular.node.archive.ImagePinner;
+import org.oscircular.node.cache.CacheConfig;
+import org.oscircular.node.cache.RocksBlockStore;
+import org.oscircular.node.config.NodeConfig;
+import org.oscircular.node.exchange.PeerExchange;
+import org.oscircular.node.exchange.PeerExchanges;
+import org.oscircular.node.fetch.FetchConfig;
+import org.oscircular.node.fetch.Origin;
+import org.oscircular.node.fetch.Sleeper;
+import org.oscircular.node.fuse.ArchiveMount;
+import org.oscircular.node.metrics.MetricsServer;
+import org.oscircular.node.p2p.Host;
+import org.oscircular.node.p2p.HostConfig;
+import org.oscircular.node.p2p.IdentityFile;
+import org.oscircular.protocol.blocks.BlockMessage;
+import org.oscircular.protocol.exchange.ExchangeConfig;
+import org.oscircular.protocol.exchange.OriginMode;
+import org.oscircular.protocol.format.Catalog;
+import org.oscircular.protocol.format.TrustedKeys;
+import org.oscircular.protocol.p2p.Multiaddr;
+
+/**
+ * One OS Circular node: the block cache, the libp2p host, block exchange with peers (origins as
+ * fallback), and the front ends the configuration enables (FUSE, metrics). A seed also pins every live
+ * image version so it can serve a lab without waiting for the origin.
+ */
+public final class CircularNode implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(CircularNode.class.getName());
+
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
+  private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, Thread.ofPlatform()
+      .daemon().name("circular-node-", 0).factory());
+  private Host host;
+  private Archive archive;
+  private PeerExchange exchange;
+  private MetricsServer metrics;
+  private ArchiveMount mount;
+
+  private CircularNode() {}
+
+  /** Starts a node as {@code config} says; on failure everything started so far is stopped again. */
+  public static CircularNode start(NodeConfig config) throws Exception {
+    var node = new CircularNode();
+    try {
+      node.startAll(config);
+      return node;
+    } catch (Exception | Error e) {
+      node.close();
+      throw e;
+    }
+  }
+
+  private void startAll(NodeConfig config) throws Exception {
+    Path dataDir = Path.of(config.string("node.data-dir"));
+    Files.createDirectories(dataDir);
+    boolean seed = config.string("node.role").equals("seed");
+    PrometheusMeterRegistry registry = MetricsServer.newRegistry();
+
+    // Identity and libp2p host.
+    var random = new SecureRandom();
+    var identity = IdentityFile.loadOrCreate(dataDir, random);
+    var hostConfig = HostConfig.defaults()
+        .withLimits(config.integer("p2p.max-connections", 1, 100_000),
+            config.integer("p2p.max-connections-per-peer", 1, 100_000),
+            config.integer("p2p.max-streams-per-connection", 1, 100_000))
+        .withIdleTimeout(config.duration("p2p.idle-timeout"));
+    host = new Host(identity, hostConfig, random);
+    resources.add(host);
+
+    // Cache, origins and the archive, with peers before origins for missing blocks.
+    RocksBlockStore store = RocksBlockStore.open(dataDir.resolve("cache"), CacheConfig.from(config));
+    resources.add(store);
+    FetchConfig fetch = FetchConfig.from(config);
+    List<Origin> origins = new ArrayList<>();
+    for (String o : config.list("origins")) {
+      origins.add(Origin.parse(o, fetch.connections(), fetch.timeout()));
+    }
+    origins.forEach(o -> resources.add(o));
+    if (origins.isEmpty()) {
+      throw new NodeConfig.ConfigException("origins must list at least one origin (the catalog comes from there)");
+    }
+    TrustedKeys trust = TrustedKeys.parse(Files.readString(Path.of(config.string("trust.file"))),
+        config.string("trust.file"));
+    var exchangeConfig = exchangeConfig(config);
+    ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().daemon().name("circular-exchange").factory());
+    resources.add(loop::shutdownNow);
+    archive = Archive.open(origins, store, trust, fetch, InstantSource.system(), Sleeper.SYSTEM, background,
+        fetcher -> {
+          exchange = PeerExchanges.create(host, exchangeConfig, seed, new SplittableRandom(random.nextLong()), fetcher,
+              background, loop, System::nanoTime, registry);
+          return exchange;
+        });
+    resources.add(exchange);
+
+    // Serving peers.
+    var provider = new ArchiveBlockProvider(archive, name -> seed || exchange.isDesignated(name),
+        config.bool("exchange.fault.corrupt-uploads"));
+    provider.refreshIndex();
+    PeerExchanges.serve(host, provider, background, config.integer("exchange.max-uploads", 1, 100_000),
+        config.size("exchange.upload-bandwidth"), seed ? BlockMessage.Role.SEED : BlockMessage.Role.CLIENT,
+        registry);
+    for (String listen : config.list("p2p.listen")) {
+      Multiaddr bound = host.listen(Multiaddr.parse(listen));
+      LOG.log(Level.INFO, "listening on {0}/p2p/{1}", bound, host.peerId());
+    }
+    List<Multiaddr> peers = new ArrayList<>();
+    for (String p : config.list("p2p.peers")) {
+      peers.add(Multiaddr.parse(p));
+    }
+    if (!peers.isEmpty()) {
+      timers.scheduleWithFixedDelay(() -> dialMissing(peers), 0, 2, TimeUnit.SECONDS);
+    }
+
+    // Front ends.
+    String metricsListen = config.string("metrics.listen");
+    if (!metricsListen.isBlank()) {
+      metrics = MetricsServer.start(registry, hostPort(metricsListen));
+      resources.add(metrics);
+    }
+    String mountPoint = config.string("fuse.mountpoint");
+    if (!mountPoint.isBlank()) {
+      mount = ArchiveMount.mount(archive, Path.of(mountPoint), background, InstantSource.system(), Sleeper.SYSTEM);
+      resources.add(mount);
+    }
+    if (seed) {
+      background.execute(this::preheat);
+    }
+    LOG.log(Level.INFO, "node {0} up as {1}: {2} image versions, catalog from {3}", host.peerId(),
+        seed ? "seed" : "client", archive.versions().size(), archive.catalogSource());
+  }
+
+  /** The exchange policy's knobs from the exchange.* keys; the rest keep the policy's defaults. */
+  static ExchangeConfig exchangeConfig(NodeConfig c) throws NodeConfig.ConfigException {
+    ExchangeConfig d = ExchangeConfig.defaults();
+    return new ExchangeConfig(
+        c.integer("exchange.peer-requests-per-peer", 1, 100_000),
+        c.integer("exchange.peer-requests", 1, 100_000),
+        c.integer("exchange.origin-requests", 1, 100_000),
+        c.string("exchange.origin-mode").equals("never") ? OriginMode.NEVER : OriginMode.FALLBACK,
+        c.duration("exchange.request-timeout").toNanos(),
+        c.duration("exchange.origin-hedge-delay").toNanos(),
+        d.timeoutsBeforeDrop(),
+        c.integer("exchange.bad-blocks-before-ban", 1, 1000),
+        c.duration("exchange.ban-duration").toNanos(),
+        d.maxLookups(),
+        d.lookupRetryDelay(),
+        d.maxOriginAttempts());
+  }
+
+  private final java.util.Set<Multiaddr> dialing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * Keeps the configured static peers connected. Of each pair only the node with the smaller peer id
+   * dials, and never twice at once, so two nodes never race to open duplicate connections.
+   */
+  private void dialMissing(List<Multiaddr> peers) {
+    for (Multiaddr a : peers) {
+      var id = a.peerId();
+      if (id.isEmpty() || id.get().equals(host.peerId()) || !host.connections(id.get()).isEmpty()
+          || id.get().compareTo(host.peerId()) < 0 || !dialing.add(a)) {
+        continue;
+      }
+      host.dial(a).whenComplete((c, e) -> {
+        dialing.remove(a);
+        if (e != null) {
+          LOG.log(Level.DEBUG, "dial {0} failed: {1}", a, e.getMessage());
+        }
+      });
+    }
+  }
+
+  /** A seed pins every live version, so it serves a lab from its own cache. */
+  private void preheat() {
+    for (Catalog.Entry e : archive.versions()) {
+      if (e.retired()) {
+        continue;
+      }
+      try {
+        ImagePinner.pin(archive, e, background, p -> { });
+        LOG.log(Level.INFO, "seed: {0} pinned", e.id());
+      } catch (Exception ex) {
+        LOG.log(Level.WARNING, "seed: pinning {0} failed: {1}", e.id(), ex.getMessage());
+      }
+    }
+  }
+
+  static InetSocketAddress hostPort(String s) {
+    int colon = s.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException("expected host:port, got '" + s + "'");
+    }
+    return new InetSocketAddress(s.substring(0, colon), Integer.parseInt(s.substring(colon + 1)));
+  }
+
+  public Host host() {
+    return host;
+  }
+
+  public Archive archive() {
+    return archive;
+  }
+
+  public MetricsServer metrics() {
+    return metrics;
+  }
+
+  @Override
+  public void close() {
+    timers.shutdownNow();
+    for (AutoCloseable r : resources.reversed()) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        LOG.log(Level.WARNING, "stopping {0}: {1}", r, e.getMessage());
+      }
+    }
+    background.shutdownNow();
+  }
+}

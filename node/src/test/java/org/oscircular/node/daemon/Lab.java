@@ -1,0 +1,222 @@
+package org.oscircular.node.daemon;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.oscircular.node.p2p.IdentityFile;
+import org.oscircular.node.testing.NetnsLab;
+
+/**
+ * A lab of real {@code circular node} processes, one per network namespace, plus an nginx origin in its
+ * own namespace: what a computer room with a campus mirror looks like, on one machine.
+ */
+final class Lab implements AutoCloseable {
+  static final int P2P_PORT = 4001;
+  static final int METRICS_PORT = 9464;
+  static final int ORIGIN_PORT = 8080;
+
+  final NetnsLab net;
+  final Path dir;
+  final List<Node> nodes = new ArrayList<>();
+  Process nginx;
+  Path accessLog;
+
+  /** One node process. */
+  record Node(NetnsLab.Host host, Path dataDir, Path log, Path mountPoint, String peerId, Process process) {
+    String metrics() throws IOException, InterruptedException {
+      return host.run("curl", "-sf", "http://" + host.ip() + ":" + METRICS_PORT + "/metrics");
+    }
+
+    /** Sum of a Prometheus series (all label sets) in this node's metrics. */
+    double metric(String name, String labelFilter) throws IOException, InterruptedException {
+      double sum = 0;
+      for (String line : metrics().split("\n")) {
+        if (line.startsWith(name) && (labelFilter == null || line.contains(labelFilter))) {
+          String[] parts = line.trim().split(" ");
+          sum += Double.parseDouble(parts[parts.length - 1]);
+        }
+      }
+      return sum;
+    }
+  }
+
+  Lab(String prefix, int hosts, Path dir) throws IOException, InterruptedException {
+    this.net = NetnsLab.create(prefix, hosts);
+    this.dir = dir;
+  }
+
+  /** Starts nginx on host 0 serving {@code origin}, logging every request's status and URI. */
+  String startOrigin(Path origin) throws IOException, InterruptedException {
+    Path conf = dir.resolve("nginx");
+    Files.createDirectories(conf);
+    accessLog = conf.resolve("access.log");
+    String ip = net.host(0).ip();
+    Files.writeString(conf.resolve("nginx.conf"), """
+        user root;
+        worker_processes 2;
+        pid %1$s/nginx.pid;
+        error_log %1$s/error.log warn;
+        events { worker_connections 1024; }
+        http {
+          log_format origin '$status $request_uri $body_bytes_sent';
+          access_log %1$s/access.log origin;
+          client_body_temp_path %1$s/body;
+          proxy_temp_path %1$s/proxy;
+          fastcgi_temp_path %1$s/fastcgi;
+          uwsgi_temp_path %1$s/uwsgi;
+          scgi_temp_path %1$s/scgi;
+          default_type application/octet-stream;
+          sendfile on;
+          keepalive_requests 100000;
+          server {
+            listen %2$s:%3$d;
+            root %4$s;
+          }
+        }
+        """.formatted(conf, ip, ORIGIN_PORT, origin.toAbsolutePath()));
+    nginx = net.host(0).start(List.of("nginx", "-p", conf.toString(), "-c", conf.resolve("nginx.conf").toString(),
+        "-g", "daemon off;"), conf.resolve("stdout.log"));
+    String url = "http://" + ip + ":" + ORIGIN_PORT + "/";
+    waitFor(() -> {
+      try {
+        net.host(1).run("curl", "-sf", "-o", "/dev/null", url + "catalog");
+        return true;
+      } catch (IOException e) {
+        return false;
+      }
+    }, 30, "nginx to serve " + url);
+    return url;
+  }
+
+  void stopOrigin() throws InterruptedException {
+    nginx.destroy();
+    nginx.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** Requests per block path with status 200 in the origin's access log. */
+  Map<String, Integer> originBlockHits() throws IOException {
+    Map<String, Integer> hits = new HashMap<>();
+    if (!Files.exists(accessLog)) {
+      return hits;
+    }
+    for (String line : Files.readAllLines(accessLog)) {
+      String[] f = line.split(" ");
+      if (f.length >= 2 && f[0].equals("200") && f[1].startsWith("/blocks/")) {
+        hits.merge(f[1], 1, Integer::sum);
+      }
+    }
+    return hits;
+  }
+
+  /** Creates each node's data dir and identity now, so every node can be told every other's address. */
+  List<String> prepareIdentities(int firstHost, int count) throws IOException {
+    List<String> ids = new ArrayList<>();
+    for (int i = firstHost; i < firstHost + count; i++) {
+      Path data = dir.resolve("node-" + i);
+      ids.add(IdentityFile.loadOrCreate(data, new SecureRandom()).peerId().toString());
+    }
+    return ids;
+  }
+
+  String address(int hostIndex, String peerId) {
+    return "/ip4/" + net.host(hostIndex).ip() + "/tcp/" + P2P_PORT + "/p2p/" + peerId;
+  }
+
+  /** Starts {@code circular node} on host {@code i} with the given config lines (plus the lab's own). */
+  Node startNode(int i, String peerId, List<String> extraConfig) throws IOException {
+    NetnsLab.Host h = net.host(i);
+    Path data = dir.resolve("node-" + i);
+    Path mnt = dir.resolve("mnt-" + i);
+    Files.createDirectories(mnt);
+    List<String> lines = new ArrayList<>(List.of(
+        "node.data-dir = " + data,
+        "p2p.listen = /ip4/" + h.ip() + "/tcp/" + P2P_PORT,
+        "metrics.listen = " + h.ip() + ":" + METRICS_PORT,
+        "fuse.mountpoint = " + mnt,
+        "nbd.listen =",
+        "mdns.enabled = false"));
+    lines.addAll(extraConfig);
+    Path conf = dir.resolve("node-" + i + ".conf");
+    Files.write(conf, lines);
+    Path log = dir.resolve("node-" + i + ".log");
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process p = h.start(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-XX:+UseSerialGC",
+        "-cp", System.getProperty("java.class.path"), "org.oscircular.node.cli.CircularCli", "node",
+        "--config", conf.toString()), log);
+    var node = new Node(h, data, log, mnt, peerId, p);
+    nodes.add(node);
+    return node;
+  }
+
+  static void awaitLog(Node n, String text, int seconds) throws IOException, InterruptedException {
+    waitFor(() -> {
+      if (!n.process().isAlive()) {
+        throw new AssertionError("node on " + n.host().namespace() + " exited: " + tail(n.log()));
+      }
+      return Files.exists(n.log()) && Files.readString(n.log()).contains(text);
+    }, seconds, "'" + text + "' in " + n.log() + ": " + tail(n.log()));
+  }
+
+  /** SHA-256 of a file read inside the node's mount namespace (where its FUSE mount lives). */
+  static String sha256InMountNamespace(Node n, Path file) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("nsenter", "-t", Long.toString(n.process().pid()), "-m", "--", "sha256sum",
+        file.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException("reading " + file + " on " + n.host().namespace() + " failed: " + out.strip());
+    }
+    Matcher m = Pattern.compile("^([0-9a-f]{64})").matcher(out);
+    if (!m.find()) {
+      throw new IOException("unexpected sha256sum output: " + out);
+    }
+    return m.group(1);
+  }
+
+  static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+    } catch (IOException e) {
+      return "(no log)";
+    }
+  }
+
+  interface Check {
+    boolean ok() throws IOException, InterruptedException;
+  }
+
+  static void waitFor(Check check, int seconds, String what) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!check.ok()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + seconds + " s waiting for " + what);
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  @Override
+  public void close() {
+    for (Node n : nodes) {
+      n.process().destroy();
+    }
+    for (Node n : nodes) {
+      try {
+        if (!n.process().waitFor(20, TimeUnit.SECONDS)) {
+          n.process().destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    net.close();
+  }
+}
