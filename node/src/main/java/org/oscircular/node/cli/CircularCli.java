@@ -34,6 +34,7 @@ import picocli.CommandLine.Command;
       BootMenuCommand.class,
       KexecCommand.class,
       NodeCommand.class,
+      DhtCommand.class,
     })
 public final class CircularCli implements Runnable {
 
