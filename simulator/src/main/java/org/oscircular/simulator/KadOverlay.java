@@ -6,6 +6,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
+import org.oscircular.protocol.kad.AnnounceAction;
+import org.oscircular.protocol.kad.AnnounceReport;
+import org.oscircular.protocol.kad.AnnounceScheduler;
 import org.oscircular.protocol.kad.KadConfig;
 import org.oscircular.protocol.kad.KadKey;
 import org.oscircular.protocol.kad.KadPeer;
@@ -219,6 +222,72 @@ final class KadOverlay {
                 config, wantedProviders);
         Runner runner = new Runner(engine, latency, fromHost, online, done);
         runner.process(lookup.start(engine.now() / 1_000_000));
+    }
+
+    /**
+     * Runs the protocol's {@link AnnounceScheduler} for {@code keys} on the virtual clock: FIND_NODE queries and
+     * ADD_PROVIDER messages travel with the latency between the hosts; {@code done} gets the scheduler's report.
+     */
+    void announceAsync(Engine engine, Latency latency, int fromHost, int bootstrap, Node provider, List<KadKey> keys,
+            AnnounceScheduler.Options options, java.util.function.IntPredicate online, Consumer<AnnounceReport> done) {
+        AnnounceScheduler<Node> scheduler = new AnnounceScheduler<>(servers.get(bootstrap).table(), config, options,
+                keys, lookupIds + 1);
+        lookupIds += 1L << 20; // leave this run a range of lookup ids
+        new Announcer(engine, latency, fromHost, provider, scheduler, online, done)
+                .process(scheduler.start(engine.now() / 1_000_000));
+    }
+
+    private final class Announcer {
+        private final Engine engine;
+        private final Latency latency;
+        private final int from;
+        private final Node provider;
+        private final AnnounceScheduler<Node> scheduler;
+        private final java.util.function.IntPredicate online;
+        private final Consumer<AnnounceReport> done;
+
+        Announcer(Engine engine, Latency latency, int from, Node provider, AnnounceScheduler<Node> scheduler,
+                java.util.function.IntPredicate online, Consumer<AnnounceReport> done) {
+            this.engine = engine;
+            this.latency = latency;
+            this.from = from;
+            this.provider = provider;
+            this.scheduler = scheduler;
+            this.online = online;
+            this.done = done;
+        }
+
+        void process(List<AnnounceAction<Node>> actions) {
+            for (AnnounceAction<Node> action : actions) {
+                switch (action) {
+                    case AnnounceAction.Query<Node> q -> {
+                        long oneWay = latency.oneWayNanos(from, q.peer().host());
+                        engine.after(oneWay, () -> {
+                            boolean up = online.test(q.peer().host());
+                            List<Node> closer = up ? servers.get(serverOfHost[q.peer().host()])
+                                    .findNode(q.lookup().target(), provider, engine.now() / 1_000_000).closerPeers()
+                                    : List.of();
+                            engine.after(oneWay, () -> {
+                                long ms = engine.now() / 1_000_000;
+                                process(up ? scheduler.onResponse(q.lookup(), q.peer(), closer, ms)
+                                        : scheduler.onFailure(q.lookup(), q.peer(), ms));
+                            });
+                        });
+                    }
+                    case AnnounceAction.ArmTimer<Node> t -> engine.at(t.atMillis() * 1_000_000,
+                            () -> process(scheduler.onTimer(engine.now() / 1_000_000)));
+                    case AnnounceAction.Unresponsive<Node> u -> { }
+                    case AnnounceAction.AddProviders<Node> a -> engine.after(latency.oneWayNanos(from, a.peer().host()),
+                            () -> {
+                                if (online.test(a.peer().host())) {
+                                    servers.get(serverOfHost[a.peer().host()]).addProviders(a.keys(), provider,
+                                            engine.now() / 1_000_000);
+                                }
+                            });
+                    case AnnounceAction.Finished<Node> f -> done.accept(f.report());
+                }
+            }
+        }
     }
 
     private List<LookupAction<Node>> answer(Lookup<Node> lookup, Node peer, Node requester, long nowMillis) {

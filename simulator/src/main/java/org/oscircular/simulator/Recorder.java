@@ -27,6 +27,12 @@ final class Recorder {
     long unavailable;
     long dontHaves;
     long failedRequests;
+    long announcesStarted;
+    long announcesDone;
+    long announceKeys;
+    long announceRpcs;
+    long announceLookups;
+    long announceMillis;
 
     Recorder(long interval) {
         this.interval = interval;
@@ -86,6 +92,14 @@ final class Recorder {
             }
         }
         return lookupLatencyMs.length - 1;
+    }
+
+    void announced(org.oscircular.protocol.kad.AnnounceReport report) {
+        announcesDone++;
+        announceKeys += report.keys();
+        announceRpcs += report.rpcs();
+        announceLookups += report.lookups();
+        announceMillis += report.elapsedMillis();
     }
 
     long interval() {

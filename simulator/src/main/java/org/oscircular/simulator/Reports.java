@@ -86,6 +86,10 @@ final class Reports {
                 + "  \"dht\": {\"lookups\": " + x.lookups() + ", \"mean_latency_ms\": " + j(x.meanLookupMillis())
                 + ", \"p50_latency_ms\": " + j(r.lookupLatencyQuantileMs(0.5)) + ", \"p99_latency_ms\": "
                 + j(r.lookupLatencyQuantileMs(0.99)) + ", \"mean_hops\": " + j(meanHops(r)) + "},\n"
+                + "  \"announce\": {\"runs\": " + r.announcesDone + ", \"keys\": " + r.announceKeys
+                + ", \"lookups\": " + r.announceLookups + ", \"rpcs\": " + r.announceRpcs
+                + ", \"mean_seconds\": " + j(r.announcesDone == 0 ? Double.NaN : r.announceMillis / 1e3 / r.announcesDone)
+                + "},\n"
                 + "  \"exchange\": {\"bad_blocks\": " + r.badBlocks + ", \"disconnects\": " + r.disconnects
                 + ", \"bans\": " + r.bans + ", \"dont_have\": " + r.dontHaves + ", \"failed_requests\": "
                 + r.failedRequests + ", \"unavailable\": " + r.unavailable + "},\n"

@@ -48,8 +48,10 @@ record Scenario(
 
     enum DhtServers { SEEDS, ALL }
 
+    enum Announce { IMMEDIATE, SWEEP, PER_KEY }
+
     record Discovery(int lanMaxProviders, DhtMode dht, int dhtLookupRtts, int dhtMaxProviders, DhtServers dhtServers,
-            int kadK, int kadAlpha, long kadQueryTimeout) {}
+            int kadK, int kadAlpha, long kadQueryTimeout, Announce announce) {}
 
     record Churn(boolean enabled, long meanSession, long meanDowntime) {}
 
@@ -107,7 +109,7 @@ record Scenario(
                 in.choice("discovery.dht", DhtMode.class), in.intAtLeast("discovery.dht-lookup-rtts", 0),
                 in.intAtLeast("discovery.dht-max-providers", 0), in.choice("discovery.dht-servers", DhtServers.class),
                 in.intAtLeast("discovery.kad-k", 1), in.intAtLeast("discovery.kad-alpha", 1),
-                in.positiveNanos("discovery.kad-query-timeout"));
+                in.positiveNanos("discovery.kad-query-timeout"), in.choice("discovery.announce", Announce.class));
         if (discovery.dht() == DhtMode.KADEMLIA && discovery.dhtServers() == DhtServers.SEEDS && seeds.perSite() == 0) {
             throw new ScenarioException("discovery.dht: kademlia with dht-servers: seeds needs seeds.per-site of at "
                     + "least 1 (or set discovery.dht-servers: all)");

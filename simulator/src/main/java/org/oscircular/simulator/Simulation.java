@@ -9,6 +9,7 @@ import org.oscircular.protocol.exchange.ExchangeEvent;
 import org.oscircular.protocol.exchange.OriginMode;
 import org.oscircular.protocol.exchange.Provider;
 import org.oscircular.protocol.exchange.SourceTier;
+import org.oscircular.protocol.kad.AnnounceScheduler;
 import org.oscircular.protocol.kad.BlockKey;
 import org.oscircular.protocol.kad.KadConfig;
 import org.oscircular.protocol.kad.KadKey;
@@ -271,6 +272,10 @@ final class Simulation {
         h.failed = failed;
         h.doneAt = engine.now();
         finished++;
+        boolean announces = h.seed || scenario.clients().announce() && scenario.clients().share();
+        if (kad != null && announces && !failed && scenario.discovery().announce() != Scenario.Announce.IMMEDIATE) {
+            announceAll(h);
+        }
         if (finished >= toFinish) {
             engine.stop();
         }
@@ -299,14 +304,15 @@ final class Simulation {
             }
         }
         if (h.seed || scenario.clients().announce() && scenario.clients().share()) {
-            if (kad != null) {
+            if (kad == null) {
+                announced[block] = append(announced[block], h.id, scenario.discovery().dhtMaxProviders());
+            } else if (scenario.discovery().announce() == Scenario.Announce.IMMEDIATE) {
                 // The k closest servers of a key do not change in a static DHT: one FIND_NODE lookup per block.
                 KadKey key = blockKey(block);
                 announceTargets.set(block, kad.announce(key, kadNode(h), announceTargets.get(block),
                         bootstrapServer(h), engine.now() / 1_000_000));
-            } else {
-                announced[block] = append(announced[block], h.id, scenario.discovery().dhtMaxProviders());
             }
+            // sweep and per-key: announced in one batch when the host has finished (see finished())
         }
     }
 
@@ -487,6 +493,23 @@ final class Simulation {
             }
             driver.handle(new ExchangeEvent.LookupFinished(block));
         });
+    }
+
+    /** Runs the protocol's announce scheduler over every block the host holds. */
+    private void announceAll(Host h) {
+        int[] blocks = h.seed && scenario.seeds().preheat() == Scenario.Preheat.ALL
+                ? workload.nonZeroBlocks() : nonZeroTrace();
+        List<KadKey> keys = new ArrayList<>(blocks.length);
+        for (int b : blocks) {
+            if (hasBlock(h, b)) {
+                keys.add(blockKey(b));
+            }
+        }
+        AnnounceScheduler.Options options = scenario.discovery().announce() == Scenario.Announce.SWEEP
+                ? AnnounceScheduler.Options.sweep() : AnnounceScheduler.Options.perKey();
+        recorder.announcesStarted++;
+        kad.announceAsync(engine, (a, b) -> oneWay(hosts[a], hosts[b]), h.id, bootstrapServer(h), kadNode(h), keys,
+                options, peer -> hosts[peer].online, recorder::announced);
     }
 
     private Provider providerFor(Host client, Host server) {

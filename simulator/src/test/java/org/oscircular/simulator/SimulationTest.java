@@ -195,6 +195,26 @@ class SimulationTest {
     }
 
     @Test
+    void theRegionSweepAnnouncesWithFewerMessagesThanPerKeyAnnouncing() {
+        String yaml = """
+                sites: {count: 16, clients-per-site: 2}
+                seeds: {per-site: 1, preheat: boot}
+                image: {blocks: 4000, boot-blocks: 100}
+                clients: {boot-window: 60s, boot-start: 120s}
+                discovery: {dht: kademlia, announce: %s}
+                """;
+        Simulation sweep = run(yaml.formatted("sweep"));
+        Simulation perKey = run(yaml.formatted("per-key"));
+        for (Simulation sim : new Simulation[] {sweep, perKey}) {
+            assertEquals(32, RunResult.of(sim, 0).booted());
+            assertEquals(16, sim.recorder().announcesDone, "every seed finished announcing");
+            assertEquals(16L * sim.workload().bootBytes() / 262_144, sim.recorder().announceKeys);
+        }
+        assertTrue(sweep.recorder().announceRpcs * 3 < perKey.recorder().announceRpcs,
+                sweep.recorder().announceRpcs + " vs " + perKey.recorder().announceRpcs);
+    }
+
+    @Test
     @Timeout(value = 50, unit = TimeUnit.SECONDS)
     void tenThousandNodesBootInASmokeRun() {
         Simulation sim = run("""
