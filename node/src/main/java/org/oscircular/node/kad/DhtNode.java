@@ -126,7 +126,10 @@ public final class DhtNode implements AutoCloseable {
         return result;
     }
 
-    /** Announces that this node provides the blocks (region sweep; standard single-key messages if asked). */
+    /**
+     * Announces that this node provides the blocks (region sweep; standard single-key messages if asked). Completes
+     * once every ADD_PROVIDER was handed to its connection.
+     */
     public CompletableFuture<AnnounceReport> provide(List<BlockKey> blocks, AnnounceScheduler.Options options) {
         Map<KadKey, byte[]> keyBytes = new HashMap<>();
         for (BlockKey b : blocks) keyBytes.put(b.kadKey(), b.multihash());
@@ -136,7 +139,7 @@ public final class DhtNode implements AutoCloseable {
             var scheduler = new AnnounceScheduler<>(server.table(), config, options, List.copyOf(keyBytes.keySet()),
                     nextLookupId);
             nextLookupId += 1L << 32;
-            performAnnounce(scheduler, scheduler.start(now()), keyBytes, result);
+            performAnnounce(scheduler, scheduler.start(now()), keyBytes, new ArrayList<>(), result);
         });
         return result;
     }
@@ -190,7 +193,8 @@ public final class DhtNode implements AutoCloseable {
     }
 
     private void performAnnounce(AnnounceScheduler<KadContact> scheduler, List<AnnounceAction<KadContact>> actions,
-                                 Map<KadKey, byte[]> keyBytes, CompletableFuture<AnnounceReport> result) {
+                                 Map<KadKey, byte[]> keyBytes, List<CompletableFuture<Void>> sends,
+                                 CompletableFuture<AnnounceReport> result) {
         for (AnnounceAction<KadContact> a : actions) {
             switch (a) {
                 case AnnounceAction.Query<KadContact> q -> {
@@ -200,23 +204,24 @@ public final class DhtNode implements AutoCloseable {
                         if (closer == null) {
                             server.table().failed(q.peer(), now());
                             performAnnounce(scheduler, scheduler.onFailure(q.lookup(), q.peer(), now()), keyBytes,
-                                    result);
+                                    sends, result);
                         } else {
                             server.table().seen(q.peer(), now());
                             performAnnounce(scheduler, scheduler.onResponse(q.lookup(), q.peer(), closer, now()),
-                                    keyBytes, result);
+                                    keyBytes, sends, result);
                         }
                     }, executor);
                 }
                 case AnnounceAction.ArmTimer<KadContact> t -> executor.schedule(
-                        () -> performAnnounce(scheduler, scheduler.onTimer(now()), keyBytes, result),
+                        () -> performAnnounce(scheduler, scheduler.onTimer(now()), keyBytes, sends, result),
                         Math.max(0, t.atMillis() - now()), TimeUnit.MILLISECONDS);
                 case AnnounceAction.Unresponsive<KadContact> u -> server.table().failed(u.peer(), now());
                 case AnnounceAction.AddProviders<KadContact> add -> {
                     List<byte[]> keys = add.keys().stream().map(keyBytes::get).toList();
-                    send(add.peer(), new KadMessage.AddProvider(keys, List.of(wirePeer(self()))));
+                    sends.add(send(add.peer(), new KadMessage.AddProvider(keys, List.of(wirePeer(self())))));
                 }
-                case AnnounceAction.Finished<KadContact> f -> result.complete(f.report());
+                case AnnounceAction.Finished<KadContact> f -> CompletableFuture
+                        .allOf(sends.toArray(CompletableFuture[]::new)).thenRun(() -> result.complete(f.report()));
             }
         }
     }
@@ -341,17 +346,19 @@ public final class DhtNode implements AutoCloseable {
         return answer;
     }
 
-    /** Sends a message that has no answer (ADD_PROVIDER) and half-closes the stream. */
-    private void send(KadContact peer, KadMessage message) {
+    /**
+     * Sends a message that has no answer (ADD_PROVIDER) and half-closes the stream. The future completes (never
+     * exceptionally) once the bytes are handed to the connection or sending failed.
+     */
+    private CompletableFuture<Void> send(KadContact peer, KadMessage message) {
         if (!peer.addresses().isEmpty()) host.peerStore().addAddresses(peer.id(), peer.addresses());
-        host.openStream(peer.id(), PROTOCOL_ID).whenComplete((stream, error) -> {
-            if (error != null) {
-                LOG.log(System.Logger.Level.DEBUG, "ADD_PROVIDER to " + peer.id() + " failed: " + error.getMessage());
-                return;
-            }
+        return host.openStream(peer.id(), PROTOCOL_ID).thenCompose(stream -> {
             stream.setListener((s, data) -> { });
             stream.write(KadFrameReader.frame(KadCodec.encode(message)));
-            stream.closeWrite();
+            return stream.closeWrite();
+        }).orTimeout(config.queryTimeoutMillis(), TimeUnit.MILLISECONDS).exceptionally(error -> {
+            LOG.log(System.Logger.Level.DEBUG, "ADD_PROVIDER to " + peer.id() + " failed: " + error.getMessage());
+            return null;
         });
     }
 
