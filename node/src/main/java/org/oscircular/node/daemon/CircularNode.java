@@ -17,6 +17,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.oscircular.node.archive.Archive;
 import org.oscircular.node.archive.ImagePinner;
+import org.oscircular.node.boot.BootHttpServer;
+import org.oscircular.node.boot.BootImages;
+import org.oscircular.node.nbd.ArchiveExports;
+import org.oscircular.node.nbd.NbdExports;
+import org.oscircular.node.nbd.NbdServer;
 import org.oscircular.node.cache.CacheConfig;
 import org.oscircular.node.cache.RocksBlockStore;
 import org.oscircular.node.config.NodeConfig;
@@ -39,7 +44,7 @@ import org.oscircular.protocol.p2p.Multiaddr;
 
 /**
  * One OS Circular node: the block cache, the libp2p host, block exchange with peers (origins as
- * fallback), and the front ends the configuration enables (FUSE, metrics). A seed also pins every live
+ * fallback), and the front ends the configuration enables (NBD exports, network boot, FUSE, metrics). A seed also pins every live
  * image version so it can serve a lab without waiting for the origin.
  */
 public final class CircularNode implements AutoCloseable {
@@ -136,6 +141,26 @@ public final class CircularNode implements AutoCloseable {
     if (!metricsListen.isBlank()) {
       metrics = MetricsServer.start(registry, hostPort(metricsListen));
       resources.add(metrics);
+    }
+    String nbdListen = config.string("nbd.listen");
+    int nbdPort = 0;
+    if (!nbdListen.isBlank()) {
+      ExecutorService reads = Executors.newFixedThreadPool(8,
+          Thread.ofPlatform().daemon().name("nbd-read-", 0).factory());
+      resources.add(reads::shutdownNow);
+      NbdServer nbd = NbdServer.start(hostPort(nbdListen), NbdExports.of(new ArchiveExports(archive).list()), reads, 2);
+      resources.add(nbd);
+      nbdPort = nbd.address().getPort();
+      LOG.log(Level.INFO, "NBD exports on {0}", nbd.address());
+    }
+    String bootListen = config.string("boot.listen");
+    if (!bootListen.isBlank()) {
+      if (nbdPort == 0) {
+        throw new NodeConfig.ConfigException("boot.listen needs nbd.listen: booted machines take their root disk over NBD");
+      }
+      var boot = BootHttpServer.start(hostPort(bootListen), new BootImages(archive), nbdPort, background);
+      resources.add(boot);
+      LOG.log(Level.INFO, "boot menu at http://{0}/boot/menu.ipxe", bootListen);
     }
     String mountPoint = config.string("fuse.mountpoint");
     if (!mountPoint.isBlank()) {

@@ -22,6 +22,7 @@ final class Lab implements AutoCloseable {
   static final int P2P_PORT = 4001;
   static final int METRICS_PORT = 9464;
   static final int ORIGIN_PORT = 8080;
+  static final int NBD_PORT = 10809;
 
   final NetnsLab net;
   final Path dir;
@@ -141,7 +142,7 @@ final class Lab implements AutoCloseable {
         "p2p.listen = /ip4/" + h.ip() + "/tcp/" + P2P_PORT,
         "metrics.listen = " + h.ip() + ":" + METRICS_PORT,
         "fuse.mountpoint = " + mnt,
-        "nbd.listen =",
+        "nbd.listen = " + h.ip() + ":" + NBD_PORT,
         "mdns.enabled = false"));
     lines.addAll(extraConfig);
     Path conf = dir.resolve("node-" + i + ".conf");
@@ -176,6 +177,17 @@ final class Lab implements AutoCloseable {
     Matcher m = Pattern.compile("^([0-9a-f]{64})").matcher(out);
     if (!m.find()) {
       throw new IOException("unexpected sha256sum output: " + out);
+    }
+    return m.group(1);
+  }
+
+  /** SHA-256 of an NBD export of the node, copied with nbdcopy from inside the node's namespace. */
+  static String sha256OverNbd(Node n, String export) throws IOException, InterruptedException {
+    String uri = "nbd://" + n.host().ip() + ":" + NBD_PORT + "/" + export;
+    String out = n.host().run("sh", "-c", "nbdcopy '" + uri + "' - | sha256sum");
+    Matcher m = Pattern.compile("^([0-9a-f]{64})").matcher(out);
+    if (!m.find()) {
+      throw new IOException("unexpected output of nbdcopy | sha256sum: " + out);
     }
     return m.group(1);
   }

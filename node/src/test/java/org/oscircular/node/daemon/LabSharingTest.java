@@ -84,7 +84,8 @@ class LabSharingTest {
       }
 
       // Every client reads version 1 at once while the seed preheats it.
-      assertThat(readAll(clients, "lab/1.img")).containsOnly(sha1);
+      assertThat(readAll(clients, c -> Lab.sha256InMountNamespace(c, c.mountPoint().resolve("lab/1.img"))))
+          .containsOnly(sha1);
 
       for (Lab.Node n : lab.nodes) {
         System.out.printf("%s: origin=%s lan=%s seed=%s bad=%s bans=%s busy=%s unavailable=%s%n", n.host().namespace(),
@@ -120,10 +121,11 @@ class LabSharingTest {
       assertThat(bad).as("corrupt blocks detected").isGreaterThanOrEqualTo(1);
       assertThat(bans).as("bans of the corrupting peer").isGreaterThanOrEqualTo(1);
 
-      // With the origin gone, version 2 (preheated by the seed) still reads, from the seed and the LAN.
+      // With the origin gone, version 2 (preheated by the seed) still reads, from the seed and the LAN,
+      // this time through each client's NBD export.
       Lab.awaitLog(seed, "seed: lab:2 pinned", 300);
       lab.stopOrigin();
-      assertThat(readAll(clients, "lab/2.img")).containsOnly(sha2);
+      assertThat(readAll(clients, c -> Lab.sha256OverNbd(c, "lab:2"))).containsOnly(sha2);
     }
   }
 
@@ -133,12 +135,17 @@ class LabSharingTest {
     return out;
   }
 
-  private static List<String> readAll(List<Lab.Node> clients, String file) throws Exception {
+  interface Read {
+    String sha256(Lab.Node client) throws Exception;
+  }
+
+  /** Runs {@code read} on every client at once and returns the digests in client order. */
+  private static List<String> readAll(List<Lab.Node> clients, Read read) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(clients.size());
     try {
       List<Future<String>> reads = new ArrayList<>();
       for (Lab.Node c : clients) {
-        reads.add(pool.submit(() -> Lab.sha256InMountNamespace(c, c.mountPoint().resolve(file))));
+        reads.add(pool.submit(() -> read.sha256(c)));
       }
       List<String> out = new ArrayList<>();
       for (Future<String> f : reads) {
