@@ -32,8 +32,10 @@ import org.oscircular.node.fetch.Origin;
 import org.oscircular.node.fetch.Sleeper;
 import org.oscircular.node.fuse.ArchiveMount;
 import org.oscircular.node.metrics.MetricsServer;
+import org.oscircular.node.kad.DhtNode;
 import org.oscircular.node.p2p.Host;
 import org.oscircular.node.p2p.HostConfig;
+import org.oscircular.protocol.kad.KadConfig;
 import org.oscircular.node.p2p.IdentityFile;
 import org.oscircular.protocol.blocks.BlockMessage;
 import org.oscircular.protocol.exchange.ExchangeConfig;
@@ -55,6 +57,7 @@ public final class CircularNode implements AutoCloseable {
   private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, Thread.ofPlatform()
       .daemon().name("circular-node-", 0).factory());
   private Host host;
+  private DhtNode dht;
   private Archive archive;
   private PeerExchange exchange;
   private MetricsServer metrics;
@@ -128,6 +131,7 @@ public final class CircularNode implements AutoCloseable {
       Multiaddr bound = host.listen(Multiaddr.parse(listen));
       LOG.log(Level.INFO, "listening on {0}/p2p/{1}", bound, host.peerId());
     }
+    startDht(config, random);
     List<Multiaddr> peers = new ArrayList<>();
     for (String p : config.list("p2p.peers")) {
       peers.add(Multiaddr.parse(p));
@@ -172,6 +176,22 @@ public final class CircularNode implements AutoCloseable {
     }
     LOG.log(Level.INFO, "node {0} up as {1}: {2} image versions, catalog from {3}", host.peerId(),
         seed ? "seed" : "client", archive.versions().size(), archive.catalogSource());
+  }
+
+  /** The kad DHT on the host: server or client mode (kad.mode), joined through kad.bootstrap peers. */
+  private void startDht(NodeConfig config, SecureRandom random) {
+    ScheduledExecutorService dhtLoop = Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().daemon().name("circular-dht").factory());
+    resources.add(dhtLoop::shutdownNow);
+    dht = new DhtNode(host, KadConfig.DEFAULTS, config.string("kad.mode").equals("server"), dhtLoop,
+        System::currentTimeMillis, new SplittableRandom(random.nextLong()));
+    dht.start();
+    resources.add(dht);
+    List<Multiaddr> bootstrap = config.list("kad.bootstrap").stream().map(Multiaddr::parse).toList();
+    if (!bootstrap.isEmpty()) {
+      dht.bootstrap(bootstrap).whenComplete((r, e) -> LOG.log(e == null ? Level.INFO : Level.WARNING,
+          e == null ? "dht: joined, " + r.closest().size() + " peers near us" : "dht: bootstrap failed: " + e));
+    }
   }
 
   /** The exchange policy's knobs from the exchange.* keys; the rest keep the policy's defaults. */
@@ -239,6 +259,10 @@ public final class CircularNode implements AutoCloseable {
 
   public Host host() {
     return host;
+  }
+
+  public DhtNode dht() {
+    return dht;
   }
 
   public Archive archive() {
