@@ -83,7 +83,13 @@ public final class BootMenu {
     if (defaultId.isEmpty()) {
       s.append("choose target || goto shell\n");
     } else {
-      s.append("choose --default ").append(label.get(defaultId)).append(" --timeout ")
+      // An older version sits in its image's submenu: default to that submenu, whose own
+      // default (after the same timeout) is the version.
+      String image = defaultId.substring(0, defaultId.indexOf(':'));
+      BootVersion newest = byImage.get(image).getFirst();
+      String mainDefault = newest.id().equals(defaultId)
+          ? label.get(defaultId) : "older-" + label.get(newest.id());
+      s.append("choose --default ").append(mainDefault).append(" --timeout ")
           .append(timeout.toMillis()).append(" target || goto shell\n");
     }
     s.append("goto ${target}\n\n");
@@ -99,7 +105,13 @@ public final class BootMenu {
         }
         s.append("item --gap --\n");
         s.append("item start   back\n");
-        s.append("choose target || goto start\n");
+        boolean here = vs.subList(1, vs.size()).stream().anyMatch(v -> v.id().equals(defaultId));
+        if (here) {
+          s.append("choose --default ").append(label.get(defaultId)).append(" --timeout ")
+              .append(timeout.toMillis()).append(" target || goto start\n");
+        } else {
+          s.append("choose target || goto start\n");
+        }
         s.append("goto ${target}\n\n");
       }
     }

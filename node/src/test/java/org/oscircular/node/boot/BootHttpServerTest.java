@@ -169,7 +169,7 @@ class BootHttpServerTest {
         "--nbd-port", "10809", "--default", "debian:1").ok();
     assertTrue(run.out().contains("nbdroot=10.0.0.5:10809/debian:2"), run.out());
     assertTrue(run.out().contains("choose --default " + BootMenuTest.labelOf(run.out(), "debian:1")
-        + " "), run.out());
+        + " --timeout 5000 target || goto start"), run.out());
   }
 
   @Test
