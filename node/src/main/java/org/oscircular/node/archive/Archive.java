@@ -74,7 +74,12 @@ public final class Archive {
     // One cache may serve several archives: catalog state is kept per primary origin.
     String catalogKey = CATALOG_DOC + "@" + origins.getFirst().describe();
     String sequenceKey = SEQUENCE_DOC + "@" + origins.getFirst().describe();
-    long lastSeen = store.document(sequenceKey).map(b -> ByteBuffer.wrap(b).getLong()).orElse(-1L);
+    byte[] seen = store.document(sequenceKey).orElse(null);
+    if (seen != null && seen.length != 8) {
+      throw new IOException("cache " + store.directory() + ": damaged " + sequenceKey + " (" + seen.length
+          + " bytes); delete the cache directory to start afresh");
+    }
+    long lastSeen = seen == null ? -1L : ByteBuffer.wrap(seen).getLong();
     List<String> failures = new ArrayList<>();
     for (Origin o : origins) {
       try {

@@ -39,9 +39,9 @@ import org.rocksdb.WriteOptions;
  * u64 recency tick), {@code pins} (image id, 0x00, SHA1 → u32 stored length) and {@code default}
  * (signed documents and counters). A block and its meta row are written and deleted in one atomic
  * write batch through the write-ahead log, so a process killed at any moment reopens to a consistent
- * store. A block enters only after {@link BlockVerifier} accepts it (length, SHA1 and SHA-256 against
- * its table entry), and every {@link #get} checks length and SHA-256 against the entry again: bytes
- * that rot on disk or were tampered with are dropped and reported as a miss, never returned.
+ * store. A block enters only when its length and SHA-256 match its signed table entry (fetchers have
+ * checked SHA1 too), and every {@link #get} checks length and SHA-256 again: bytes that rot on disk or
+ * were tampered with are dropped and reported as a miss, never returned.
  *
  * <p>Thread-safe. The LRU order lives in memory (rebuilt from the recency ticks on open); ticks of
  * touched blocks are written back in batches, so after a crash recency may be slightly stale, which
@@ -73,6 +73,8 @@ public final class RocksBlockStore implements AutoCloseable {
   private final Map<BlockName, Pin> pinned = new HashMap<>();
   private final Set<String> pinnedImages = new TreeSet<>();
   private final Set<BlockName> dirtyTicks = new HashSet<>();
+  /** The keys of {@code lru}, readable without the lock (readahead asks for every block it passes). */
+  private final Set<BlockName> present = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private long totalBytes;
   private long tick;
 
@@ -262,6 +264,7 @@ public final class RocksBlockStore implements AutoCloseable {
     rows.sort((a, b) -> Long.compare(a.tick, b.tick));
     for (Row r : rows) {
       lru.put(r.name, new Slot(r.size, r.tick));
+      present.add(r.name);
       totalBytes += r.size;
       tick = Math.max(tick, r.tick);
     }
@@ -288,10 +291,7 @@ public final class RocksBlockStore implements AutoCloseable {
       misses.incrementAndGet();
       return Optional.empty();
     }
-    // The block entered only after SHA1 and SHA-256 verified; on the way out, length and the SHA-256
-    // from the signed table suffice (bytes with that SHA-256 have the SHA1 name too).
-    if (stored.length != entry.storedLength()
-        || !java.security.MessageDigest.isEqual(org.oscircular.protocol.format.Digests.sha256(stored), entry.sha256())) {
+    if (!verifies(entry, stored)) {
       System.getLogger(RocksBlockStore.class.getName()).log(System.Logger.Level.WARNING,
           "cached block " + name + " in " + dir + " does not verify ("
               + BlockVerifier.verify(entry, stored).describe() + "); dropping it");
@@ -304,16 +304,24 @@ public final class RocksBlockStore implements AutoCloseable {
     return Optional.of(stored);
   }
 
+  /**
+   * Length and SHA-256 against the signed table entry: bytes with that SHA-256 are the published bytes,
+   * whose SHA1 is the name, so recomputing SHA1 adds nothing. (Fetchers check SHA1 as well, since they
+   * must reject bytes before anything else looks at them.)
+   */
+  private static boolean verifies(BlockEntry.Stored entry, byte[] stored) {
+    return stored.length == entry.storedLength()
+        && java.security.MessageDigest.isEqual(org.oscircular.protocol.format.Digests.sha256(stored), entry.sha256());
+  }
+
   /** Whether a block is cached (without verifying or counting a hit). */
   public boolean contains(BlockName name) {
-    synchronized (this) {
-      return lru.containsKey(name);
-    }
+    return present.contains(name);
   }
 
   /** Verifies {@code stored} against {@code entry} and caches it, evicting LRU unpinned blocks if needed. */
   public PutResult put(BlockEntry.Stored entry, byte[] stored) throws IOException {
-    if (!BlockVerifier.verify(entry, stored).ok()) {
+    if (!verifies(entry, stored)) {
       return PutResult.REJECTED_UNVERIFIED;
     }
     BlockName name = entry.name();
@@ -354,11 +362,13 @@ public final class RocksBlockStore implements AutoCloseable {
       }
       for (BlockName v : victims) {
         lru.remove(v);
+        present.remove(v);
         dirtyTicks.remove(v);
       }
       evictions.addAndGet(victims.size());
       totalBytes += size - freed;
       lru.put(name, new Slot(size, t));
+      present.add(name);
       return PutResult.STORED;
     }
   }
@@ -393,6 +403,7 @@ public final class RocksBlockStore implements AutoCloseable {
 
   private synchronized void remove(BlockName name) throws IOException {
     Slot s = lru.remove(name);
+    present.remove(name);
     try (var batch = new WriteBatch()) {
       batch.delete(blocks, name.sha1());
       batch.delete(meta, name.sha1());

@@ -1,6 +1,8 @@
 package org.oscircular.protocol.format;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdException;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 import java.util.zip.DataFormatException;
@@ -95,15 +97,32 @@ public enum Codec {
         throw new FormatException("zstd block declares " + declared + " bytes, expected " + plainLength);
       }
       byte[] out = new byte[plainLength];
-      long n = Zstd.decompressByteArray(out, 0, plainLength, stored, 0, stored.length);
-      if (Zstd.isError(n) || n != plainLength) {
-        throw new FormatException("corrupt zstd block"
-            + (Zstd.isError(n) ? ": " + Zstd.getErrorName(n) : " (length " + n + ")"));
+      // Reuse decompression contexts: creating one per block costs as much as decoding a small block.
+      ZstdDecompressCtx ctx = DCTX_POOL.poll();
+      if (ctx == null) {
+        ctx = new ZstdDecompressCtx();
+      }
+      int n;
+      try {
+        n = ctx.decompressByteArray(out, 0, plainLength, stored, 0, stored.length);
+      } catch (ZstdException e) {
+        ctx.close();
+        throw new FormatException("corrupt zstd block: " + e.getMessage(), e);
+      }
+      if (DCTX_POOL.size() < 32) {
+        DCTX_POOL.offer(ctx);
+      } else {
+        ctx.close();
+      }
+      if (n != plainLength) {
+        throw new FormatException("corrupt zstd block (length " + n + ")");
       }
       return out;
     }
   };
 
+  private static final java.util.concurrent.ConcurrentLinkedQueue<ZstdDecompressCtx> DCTX_POOL =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final int id;
 
   Codec(int id) {
