@@ -106,6 +106,7 @@ public final class NodeConfig {
     oneOf("exchange.origin-mode", "fallback", "never");
     bool("mdns.enabled");
     bool("exchange.fault.corrupt-uploads");
+    bool("exchange.enabled");
     integer("exchange.bad-blocks-before-ban", 1, 1000);
     duration("exchange.ban-duration");
     long maxBytes = size("cache.max-bytes");

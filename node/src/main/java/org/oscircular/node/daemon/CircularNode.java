@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.oscircular.node.archive.Archive;
+import org.oscircular.node.archive.BlockSource;
 import org.oscircular.node.archive.ImagePinner;
 import org.oscircular.node.boot.BootHttpServer;
 import org.oscircular.node.boot.BootImages;
@@ -112,21 +113,26 @@ public final class CircularNode implements AutoCloseable {
     ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name("circular-exchange").factory());
     resources.add(loop::shutdownNow);
+    boolean sharing = config.bool("exchange.enabled");
     archive = Archive.open(origins, store, trust, fetch, InstantSource.system(), Sleeper.SYSTEM, background,
         fetcher -> {
+          if (!sharing) {
+            return BlockSource.origins(fetcher);
+          }
           exchange = PeerExchanges.create(host, exchangeConfig, seed, new SplittableRandom(random.nextLong()), fetcher,
               background, loop, System::nanoTime, registry);
           return exchange;
         });
-    resources.add(exchange);
-
-    // Serving peers.
-    var provider = new ArchiveBlockProvider(archive, name -> seed || exchange.isDesignated(name),
-        config.bool("exchange.fault.corrupt-uploads"));
-    provider.refreshIndex();
-    PeerExchanges.serve(host, provider, background, config.integer("exchange.max-uploads", 1, 100_000),
-        config.size("exchange.upload-bandwidth"), seed ? BlockMessage.Role.SEED : BlockMessage.Role.CLIENT,
-        registry);
+    if (sharing) {
+      resources.add(exchange);
+      // Serving peers.
+      var provider = new ArchiveBlockProvider(archive, name -> seed || exchange.isDesignated(name),
+          config.bool("exchange.fault.corrupt-uploads"));
+      provider.refreshIndex();
+      PeerExchanges.serve(host, provider, background, config.integer("exchange.max-uploads", 1, 100_000),
+          config.size("exchange.upload-bandwidth"), seed ? BlockMessage.Role.SEED : BlockMessage.Role.CLIENT,
+          registry);
+    }
     for (String listen : config.list("p2p.listen")) {
       Multiaddr bound = host.listen(Multiaddr.parse(listen));
       LOG.log(Level.INFO, "listening on {0}/p2p/{1}", bound, host.peerId());

@@ -1,0 +1,123 @@
+package org.oscircular.node.daemon;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.oscircular.node.testing.CliRun;
+import org.oscircular.node.testing.Ext4Images;
+import org.oscircular.node.testing.NetnsLab;
+
+/**
+ * The lab benchmark (run by bench/lab.sh, not by the test suite): N clients in network namespaces
+ * read one image at once from an nginx origin whose link is shaped to {@code bench.origin-rate}
+ * (default 100mbit). For each N it reports origin egress divided by the image's stored non-zero
+ * bytes, and the time for all N to read the image divided by the time one client alone takes, with
+ * peer exchange on and off.
+ */
+@Tag("bench")
+class LabBench {
+  @TempDir Path dir;
+
+  @Test
+  void originEgressAndReadTimeAsTheLabGrows() throws Exception {
+    NetnsLab.requireRoot();
+    List<Integer> sizes = Stream.of(System.getProperty("bench.clients", "4,8,16").split(","))
+        .map(String::strip).map(Integer::parseInt).toList();
+    String rate = System.getProperty("bench.origin-rate", "100mbit");
+    int dataMiB = Integer.getInteger("bench.data-mib", 24);
+
+    Path key = dir.resolve("publisher.key");
+    CliRun.run("keygen", "--out", key.toString()).ok();
+    Path trust = dir.resolve("trusted-keys");
+    Files.copy(dir.resolve("publisher.key.pub"), trust);
+    Path files = dir.resolve("files");
+    Ext4Images.generateFiles(files, 7, (long) dataMiB << 20);
+    Path img = dir.resolve("bench.img");
+    Ext4Images.mkfs(files, img, dataMiB * 2 + 16);
+    Path origin = dir.resolve("origin");
+    CliRun.run("publish", img.toString(), "--name", "bench", "--version", "1", "--origin", origin.toString(),
+        "--key", key.toString()).ok();
+    String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(img)));
+    long stored;
+    try (var walk = Files.walk(origin.resolve("blocks"))) {
+      stored = walk.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+    }
+
+    System.out.printf("%nlab bench: image %d MiB, %.1f MiB stored non-zero blocks, origin link %s%n",
+        Files.size(img) >> 20, stored / 1048576.0, rate);
+    System.out.printf("%-8s %-9s %10s %14s %12s%n", "clients", "exchange", "read s", "time/alone", "egress/image");
+    double alone = run(dir.resolve("alone"), 1, true, rate, origin, trust, sha, stored)[0];
+    System.out.printf("%-8d %-9s %10.2f %14.2f %12s%n", 1, "-", alone, 1.0, "-");
+    for (int n : sizes) {
+      for (boolean exchange : new boolean[] {true, false}) {
+        double[] r = run(dir.resolve("n" + n + exchange), n, exchange, rate, origin, trust, sha, stored);
+        System.out.printf("%-8d %-9s %10.2f %14.2f %12.2f%n", n, exchange ? "on" : "off", r[0], r[0] / alone, r[1]);
+      }
+    }
+  }
+
+  /** Returns {seconds for all clients to read the image, origin egress / stored bytes}. */
+  private static double[] run(Path dir, int clients, boolean exchange, String rate, Path origin, Path trust,
+      String sha, long stored) throws Exception {
+    try (var lab = new Lab("lb", 1 + clients, dir)) {
+      String url = lab.startOrigin(origin);
+      lab.net.host(0).run("tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", rate, "burst", "256kb",
+          "latency", "100ms");
+      List<String> ids = lab.prepareIdentities(1, clients);
+      List<String> everyone = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        everyone.add(lab.address(1 + i, ids.get(i)));
+      }
+      List<String> config = List.of("origins = " + url, "trust.file = " + trust,
+          "p2p.peers = " + String.join(", ", everyone), "exchange.enabled = " + exchange,
+          "prefetch.bandwidth = 0");
+      List<Lab.Node> nodes = new ArrayList<>();
+      for (int i = 1; i <= clients; i++) {
+        nodes.add(lab.startNode(i, ids.get(i - 1), config));
+      }
+      for (Lab.Node n : nodes) {
+        Lab.awaitLog(n, "up as", 300);
+      }
+      if (exchange) {
+        for (Lab.Node n : nodes) {
+          Lab.waitFor(() -> n.metric("circular_exchange_peers", null) == clients - 1, 120,
+              "peers of " + n.host().namespace());
+        }
+      }
+      long start = System.nanoTime();
+      ExecutorService pool = Executors.newFixedThreadPool(clients);
+      try {
+        List<Future<String>> reads = new ArrayList<>();
+        for (Lab.Node n : nodes) {
+          reads.add(pool.submit(() -> Lab.sha256InMountNamespace(n, n.mountPoint().resolve("bench/1.img"))));
+        }
+        for (Future<String> f : reads) {
+          if (!f.get().equals(sha)) {
+            throw new AssertionError("a client read wrong bytes");
+          }
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      long egress = 0;
+      for (String line : Files.readAllLines(lab.accessLog)) {
+        String[] f = line.split(" ");
+        if (f.length >= 3 && f[1].startsWith("/blocks/")) {
+          egress += Long.parseLong(f[2]);
+        }
+      }
+      return new double[] {seconds, egress / (double) stored};
+    }
+  }
+}
