@@ -44,6 +44,8 @@ public final class BlockExchange {
     private int peerInFlight;
     private int originInFlight;
     private long lastNow = Long.MIN_VALUE;
+    /** Bumped whenever a peer slot frees, a candidate appears or time passes: a failed pick may now succeed. */
+    private long supply;
 
     public BlockExchange(ExchangeConfig config, RandomGenerator random) {
         this.config = Objects.requireNonNull(config, "config");
@@ -61,6 +63,7 @@ public final class BlockExchange {
                     for (Provider provider : p.providers()) {
                         if (!want.hasCandidate(provider.peer())) {
                             want.addCandidate(provider, peer(provider.peer()));
+                            supply++;
                         }
                     }
                 }
@@ -84,7 +87,10 @@ public final class BlockExchange {
             }
             case ExchangeEvent.RequestFailed f -> failed(f.source(), f.block());
             case ExchangeEvent.PeerDisconnected d -> lost(d.peer());
-            case ExchangeEvent.Tick t -> expireRequests(now, out);
+            case ExchangeEvent.Tick t -> {
+                supply++;
+                expireRequests(now, out);
+            }
         }
         pump(now, out);
     }
@@ -243,9 +249,11 @@ public final class BlockExchange {
         Iterator<Want> it = wants.values().iterator();
         while (it.hasNext()) {
             Want want = it.next();
-            if (want.peer == NONE && peerInFlight < config.maxInFlightPeers()) {
+            if (want.peer == NONE && peerInFlight < config.maxInFlightPeers() && want.failedPickAt != supply) {
                 Provider best = pick(want, now);
-                if (best != null) {
+                if (best == null) {
+                    want.failedPickAt = supply;
+                } else {
                     PeerRecord record = peer(best.peer());
                     record.inFlight++;
                     peerInFlight++;
@@ -327,6 +335,7 @@ public final class BlockExchange {
     }
 
     private void releasePeer(Want want) {
+        supply++;
         PeerRecord record = peers.get(want.peer);
         record.inFlight--;
         peerInFlight--;
@@ -353,6 +362,8 @@ public final class BlockExchange {
         int lookups;
         boolean lookupRunning;
         long nextLookupAt = Long.MIN_VALUE;
+        /** The value of {@code supply} when picking a peer for this block last found none. */
+        long failedPickAt = -1;
 
         Want(int block, long wantedAt) {
             this.block = block;
