@@ -44,6 +44,10 @@ final class ScenarioLoader {
     }
 
     static List<Scenario> load(Path file, Map<String, String> overrides) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new ScenarioException("scenario file " + file + " does not exist (see --print-reference for a "
+                    + "template)");
+        }
         JsonNode user;
         try {
             user = Files.size(file) == 0 ? YAML.createObjectNode() : YAML.readTree(file.toFile());

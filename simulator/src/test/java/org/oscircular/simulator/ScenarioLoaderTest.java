@@ -40,6 +40,13 @@ class ScenarioLoaderTest {
     }
 
     @Test
+    void saysWhenTheScenarioFileDoesNotExist() {
+        var e = assertThrows(ScenarioException.class,
+                () -> ScenarioLoader.load(java.nio.file.Path.of("no-such-scenario.yaml"), Map.of()));
+        assertTrue(e.getMessage().startsWith("scenario file no-such-scenario.yaml does not exist"), e.getMessage());
+    }
+
+    @Test
     void expandsASweepIntoTheCartesianProductOfItsValues() {
         List<Scenario> variants = ScenarioLoader.parse("s", """
                 sweep:
