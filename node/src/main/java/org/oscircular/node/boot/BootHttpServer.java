@@ -37,7 +37,8 @@ import java.util.regex.Pattern;
 
 /**
  * The node's network-boot endpoint: {@code GET /boot/menu.ipxe} (the iPXE menu, optionally
- * {@code ?default=IMAGE:VERSION}) and {@code GET /boot/IMAGE/VERSION/kernel|initrd}. Kernel and
+ * {@code ?default=IMAGE:VERSION}), {@code GET /boot/IMAGE/VERSION/boot.ipxe} (boot that version,
+ * no menu) and {@code GET /boot/IMAGE/VERSION/kernel|initrd}. Kernel and
  * initrd are read whole through the verifying block cache before the response starts: a block
  * that fails gives {@code 502} with the reason, never partial or unverified bytes.
  *
@@ -48,7 +49,7 @@ public final class BootHttpServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(BootHttpServer.class.getName());
   private static final Pattern ATTACHMENT =
       Pattern.compile("/boot/([A-Za-z0-9][A-Za-z0-9._+-]{0,63})/([A-Za-z0-9][A-Za-z0-9._+-]{0,63})"
-          + "/(kernel|initrd)");
+          + "/(kernel|initrd|boot\\.ipxe)");
   static final Duration MENU_TIMEOUT = Duration.ofSeconds(5);
 
   private final EventLoopGroup group;
@@ -154,6 +155,16 @@ public final class BootHttpServer implements AutoCloseable {
         String name = m.group(3);
         job = () -> {
           try {
+            if (name.equals("boot.ipxe")) {
+              BootVersion v = images.versions().stream()
+                  .filter(b -> b.image().equals(image) && b.version().equals(version)).findFirst()
+                  .orElseThrow(() -> new BootImages.NotFound(image + ":" + version
+                      + " is not a bootable version (no such version, retired, or no kernel)"));
+              String script = BootMenu.renderOne(v, new BootMenu.Node(httpBase, nbdHost, nbdPort));
+              send(ctx, body(HttpResponseStatus.OK, script.getBytes(StandardCharsets.UTF_8),
+                  "text/plain; charset=utf-8", head), keepAlive);
+              return;
+            }
             byte[] bytes = images.attachment(image, version, name);
             send(ctx, body(HttpResponseStatus.OK, bytes, "application/octet-stream", head),
                 keepAlive);

@@ -141,6 +141,28 @@ public final class BootMenu {
     return s.toString();
   }
 
+  /**
+   * A script that boots {@code v} at once, without a menu (for a machine whose DHCP entry names
+   * the version it must run); on failure it prints the failure line and stops.
+   */
+  public static String renderOne(BootVersion v, Node node) {
+    StringBuilder s = new StringBuilder();
+    s.append("#!ipxe\n");
+    s.append("echo Booting ").append(v.id()).append(" from ").append(node.httpBase()).append('\n');
+    s.append("kernel ").append(node.httpBase()).append(attachmentPath(v, "kernel")).append(' ')
+        .append(cmdline(v, node.nbdHost(), node.nbdPort())).append(" || goto fail\n");
+    if (v.hasInitrd()) {
+      s.append("initrd ").append(node.httpBase()).append(attachmentPath(v, "initrd"))
+          .append(" || goto fail\n");
+    }
+    s.append("boot || goto fail\n");
+    s.append(":fail\n");
+    s.append("echo CIRCULAR-BOOT-FAILED: ").append(v.id())
+        .append(": its kernel or initrd could not be fetched or did not verify; not booted\n");
+    s.append("shell\n");
+    return s.toString();
+  }
+
   private static String title(BootVersion v) {
     return v.image() + " " + v.version() + "  (published " + v.created().toString().substring(0, 10)
         + ")";

@@ -106,6 +106,17 @@ class BootHttpServerTest {
     store.close();
   }
 
+  /** A GET with the Host header a machine on another network would send. */
+  String rawGet(String path, String host) throws Exception {
+    try (var socket = new java.net.Socket("127.0.0.1", server.address().getPort())) {
+      socket.setSoTimeout(30_000);
+      socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host
+          + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return new String(socket.getInputStream().readAllBytes(),
+          java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
   HttpResponse<byte[]> get(String path, String host) throws Exception {
     var b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.address().getPort()
         + path)).timeout(Duration.ofSeconds(30));
@@ -126,6 +137,19 @@ class BootHttpServerTest {
         + " init=/sbin/test"), menu);
     assertTrue(menu.contains("debian 1 "), menu);
     assertFalse(menu.contains("3-nokernel"), "a version without kernel is not offered");
+  }
+
+  @Test
+  void servesAScriptThatBootsOneVersionWithoutAMenu() throws Exception {
+    String response = rawGet("/boot/debian/1/boot.ipxe", "node.lan:8080");
+    assertTrue(response.startsWith("HTTP/1.1 200"), response);
+    String script = response.substring(response.indexOf("\r\n\r\n") + 4);
+    assertTrue(script.startsWith("#!ipxe\n"), script);
+    assertTrue(script.contains("kernel http://node.lan:8080/boot/debian/1/kernel root=/dev/nbd0"
+        + " nbdroot=node.lan:10809/debian:1 ip=dhcp ro console=ttyS0 init=/sbin/test || goto fail"),
+        script);
+    assertFalse(script.contains("menu"), script);
+    assertEquals(404, get("/boot/debian/3-nokernel/boot.ipxe", null).statusCode());
   }
 
   @Test
