@@ -114,13 +114,23 @@ public final class DhtNode implements AutoCloseable {
         return result;
     }
 
-    /** GET_PROVIDERS lookup for a block, stopping after {@code wanted} providers. */
+    /**
+     * GET_PROVIDERS lookup for a block, stopping after {@code wanted} providers; answered from our own provider
+     * store without any query when it already holds that many.
+     */
     public CompletableFuture<LookupResult<KadContact>> findProviders(BlockKey block, int wanted) {
         byte[] key = block.multihash();
         CompletableFuture<LookupResult<KadContact>> result = new CompletableFuture<>();
         executor.execute(() -> {
-            Lookup<KadContact> lookup = Lookup.getProviders(nextLookupId++, KadKey.of(key), server.table(), config,
-                    wanted);
+            KadKey target = KadKey.of(key);
+            List<KadContact> local = server.store().providers(target, now());
+            if (wanted > 0 && local.size() >= wanted) { // we hold the records ourselves: no need to ask
+                long t = now();
+                result.complete(new LookupResult<>(nextLookupId++, Lookup.Kind.GET_PROVIDERS, target, List.of(),
+                        local.subList(0, wanted), 0, 0, 0, t, t));
+                return;
+            }
+            Lookup<KadContact> lookup = Lookup.getProviders(nextLookupId++, target, server.table(), config, wanted);
             perform(lookup.start(now()), key, result);
         });
         return result;
@@ -315,6 +325,9 @@ public final class DhtNode implements AutoCloseable {
                 answer.completeExceptionally(error);
                 return;
             }
+            answer.whenComplete((m, e) -> {
+                if (e != null) stream.reset(); // timed out or broken: do not leave the stream open
+            });
             KadFrameReader reader = new KadFrameReader();
             stream.setListener(new StreamListener() {
                 @Override
