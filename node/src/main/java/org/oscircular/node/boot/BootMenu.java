@@ -130,8 +130,7 @@ public final class BootMenu {
         }
         s.append("boot || goto fail-").append(l).append('\n');
         s.append(":fail-").append(l).append('\n');
-        s.append("echo CIRCULAR-BOOT-FAILED: ").append(v.id())
-            .append(": its kernel or initrd could not be fetched or did not verify; not booted\n");
+        s.append(failure(v));
         s.append("prompt --timeout 10000 Press a key for the menu || goto start\n");
         s.append("goto start\n\n");
       }
@@ -157,10 +156,15 @@ public final class BootMenu {
     }
     s.append("boot || goto fail\n");
     s.append(":fail\n");
-    s.append("echo CIRCULAR-BOOT-FAILED: ").append(v.id())
-        .append(": its kernel or initrd could not be fetched or did not verify; not booted\n");
+    s.append(failure(v));
     s.append("shell\n");
     return s.toString();
+  }
+
+  /** Two short console lines (iPXE cuts lines at the console width). */
+  private static String failure(BootVersion v) {
+    return "echo CIRCULAR-BOOT-FAILED: " + v.id() + "\n"
+        + "echo kernel or initrd unavailable or failed verification: not booted\n";
   }
 
   private static String title(BootVersion v) {

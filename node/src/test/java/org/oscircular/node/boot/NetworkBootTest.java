@@ -138,6 +138,31 @@ class NetworkBootTest {
     return s.length() > 4000 ? s.substring(s.length() - 4000) : s;
   }
 
+  /**
+   * Runs qemu until the console shows {@code until} (then stops it), or the deadline passes;
+   * returns the console output.
+   */
+  static String qemuUntil(String name, String until, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-m", "1024", "-nographic",
+        "-no-reboot", "-monitor", "none"));
+    cmd.addAll(List.of(args));
+    Path log = tmp.resolve(name + ".log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+        .start();
+    long deadline = System.nanoTime() + BOOT_DEADLINE.toNanos();
+    try {
+      while (System.nanoTime() < deadline && p.isAlive()) {
+        if (Files.readString(log, java.nio.charset.StandardCharsets.ISO_8859_1).contains(until)) {
+          break;
+        }
+        p.waitFor(200, TimeUnit.MILLISECONDS);
+      }
+    } finally {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    return Files.readString(log, java.nio.charset.StandardCharsets.ISO_8859_1);
+  }
+
   /** Runs qemu until the guest powers off; returns the serial console output. */
   static String qemu(String name, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-m", "1024", "-nographic",
@@ -195,6 +220,43 @@ class NetworkBootTest {
     String line = markerLine(console);
     assertTrue(line.contains("version=v2") && line.contains("root=/dev/nbd0"), line);
     assertTrue(line.contains("nbdroot=10.0.2.2:" + nbd.address().getPort() + "/debian:v2"), line);
+  }
+
+  @Test
+  void aVersionWhoseKernelDoesNotVerifyIsNeverBooted() throws Exception {
+    // A mirror of the origin whose copy of one kernel block is corrupted (hard links elsewhere).
+    Path origin = CACHE.resolve("origin");
+    // beside the cached origin: hard links need the same file system (a tmpfs /tmp is not)
+    Path bad = CACHE.resolve("bad-origin-" + ProcessHandle.current().pid());
+    Root.run("rm", "-rf", bad.toString());
+    Root.run("cp", "-al", origin.toString(), bad.toString());
+    var trust = TrustedKeys.parse(Files.readString(CACHE.resolve("publisher.key.pub")), "test");
+    try (var badStore = RocksBlockStore.open(tmp.resolve("bad-cache"), CacheConfig.withMaxBytes(1L << 30))) {
+      Archive archive = Archive.open(List.of(new DirectoryOrigin(bad)), badStore, trust,
+          FetchConfig.defaults().withRounds(1, Duration.ZERO), InstantSource.system(),
+          Sleeper.SYSTEM, pool);
+      var table = archive.table(archive.catalog().require("debian:v2"));
+      var block = (org.oscircular.protocol.format.BlockEntry.Stored) table.attachments()
+          .get("kernel").blocks().stream()
+          .filter(b -> b instanceof org.oscircular.protocol.format.BlockEntry.Stored)
+          .skip(5).findFirst().orElseThrow();
+      Path file = bad.resolve(org.oscircular.protocol.format.OriginLayout.block(block.name()));
+      byte[] bytes = Files.readAllBytes(file);
+      bytes[bytes.length / 3] ^= 0x10;
+      Files.delete(file); // break the hard link: the shared origin stays intact
+      Files.write(file, bytes);
+      try (var badHttp = BootHttpServer.start(new InetSocketAddress("127.0.0.1", 0),
+          new BootImages(archive), nbd.address().getPort(), pool)) {
+        String console = qemuUntil("bad-kernel", "failed verification: not booted", "-boot", "n",
+            "-netdev", "user,id=n0,bootfile=http://10.0.2.2:" + badHttp.address().getPort()
+                + "/boot/debian/v2/boot.ipxe",
+            "-device", "virtio-net-pci,netdev=n0");
+        assertTrue(console.contains("CIRCULAR-BOOT-FAILED: debian:v2"), tail(console));
+        assertTrue(!console.contains("Linux version"), "no kernel may start:\n" + tail(console));
+      }
+    } finally {
+      Root.run("rm", "-rf", bad.toString());
+    }
   }
 
   @Test
