@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.oscircular.node.config.NodeConfig;
 import org.oscircular.node.daemon.CircularNode;
+import org.oscircular.node.daemon.JsonLogFormatter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -41,6 +42,9 @@ final class NodeCommand implements Callable<Integer> {
       return 0;
     }
     Logs.oneLine();
+    if (cfg.string("log.format").equals("json")) {
+      JsonLogFormatter.install();
+    }
     CircularNode node = CircularNode.start(cfg);
     var out = spec.commandLine().getOut();
     out.printf("node %s up; listening on %s%n", node.host().peerId(), node.host().listenAddresses());

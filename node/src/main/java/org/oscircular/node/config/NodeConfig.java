@@ -102,6 +102,7 @@ public final class NodeConfig {
 
   private void validate() throws ConfigException {
     oneOf("node.role", "client", "seed");
+    oneOf("log.format", "text", "json");
     oneOf("kad.mode", "server", "client");
     oneOf("exchange.origin-mode", "fallback", "never");
     bool("mdns.enabled");
