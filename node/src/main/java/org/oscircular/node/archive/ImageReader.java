@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.BlockEncoder;
@@ -28,6 +30,8 @@ public final class ImageReader {
   private final AtomicInteger lastBlock = new AtomicInteger(-10);
   /** Block indices being decoded ahead; guarded by {@code decoded}. */
   private final java.util.Set<Integer> decoding = new java.util.HashSet<>();
+  /** Blocks being loaded and decoded right now; guarded by {@code decoded}. */
+  private final Map<Integer, CompletableFuture<byte[]>> decodingNow = new java.util.HashMap<>();
   private static final int DECODE_AHEAD = 2;
 
   ImageReader(ImageTable table, BlockLoader loader, int readahead) {
@@ -94,13 +98,56 @@ public final class ImageReader {
     }
   }
 
+  /**
+   * The decoded block {@code index}: from memory, or loaded and decoded once however many threads ask
+   * at the same time (the kernel reads a block's pieces from several threads at once).
+   */
   private byte[] plaintext(int index, BlockEntry.Stored entry, int plainLength) throws IOException {
+    CompletableFuture<byte[]> mine = null;
+    CompletableFuture<byte[]> theirs;
     synchronized (decoded) {
       byte[] p = decoded.get(index);
       if (p != null) {
         return p;
       }
+      theirs = decodingNow.get(index);
+      if (theirs == null) {
+        mine = new CompletableFuture<>();
+        decodingNow.put(index, mine);
+      }
     }
+    if (theirs != null) {
+      return waitFor(theirs);
+    }
+    try {
+      byte[] plain = decode(index, entry, plainLength);
+      synchronized (decoded) {
+        decoded.put(index, plain);
+        decodingNow.remove(index);
+      }
+      mine.complete(plain);
+      return plain;
+    } catch (IOException | RuntimeException e) {
+      synchronized (decoded) {
+        decodingNow.remove(index);
+      }
+      mine.completeExceptionally(e);
+      throw e;
+    }
+  }
+
+  private static byte[] waitFor(CompletableFuture<byte[]> f) throws IOException {
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw e;
+    }
+  }
+
+  private byte[] decode(int index, BlockEntry.Stored entry, int plainLength) throws IOException {
     long offset = (long) index << blockShift;
     BlockLoader.Loaded loaded;
     try {
@@ -108,17 +155,12 @@ public final class ImageReader {
     } catch (IOException e) {
       throw new BlockUnavailableException(id(), index, offset, e.getMessage(), e);
     }
-    byte[] plain;
     try {
-      plain = BlockEncoder.decode(table.codec(), loaded.stored(), plainLength);
+      return BlockEncoder.decode(table.codec(), loaded.stored(), plainLength);
     } catch (FormatException e) {
       throw new BlockUnavailableException(id(), index, offset,
           "block " + entry.name() + " from " + loaded.source() + " verifies but does not decode: " + e.getMessage(), e);
     }
-    synchronized (decoded) {
-      decoded.put(index, plain);
-    }
-    return plain;
   }
 
   /**
