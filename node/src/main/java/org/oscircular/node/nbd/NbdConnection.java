@@ -2,7 +2,6 @@ package org.oscircular.node.nbd;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -12,7 +11,10 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.function.Supplier;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 /**
  * One client connection: negotiates an export, then serves its requests. Negotiation runs on
@@ -222,7 +224,7 @@ final class NbdConnection extends ByteToMessageDecoder {
         } else {
           int header = structured ? NbdReplies.STRUCTURED_HEADER + 8 : NbdReplies.SIMPLE_HEADER;
           ByteBuf reply = buffers.take(header + (int) r.length());
-          if (!submit(ctx, r, r.length(), () -> read(ctx, r, reply))) {
+          if (!submit(ctx, r, r.length(), bytes -> read(ctx, r, reply, bytes))) {
             buffers.give(reply);
           }
         }
@@ -231,7 +233,7 @@ final class NbdConnection extends ByteToMessageDecoder {
         if (!inRange(r)) {
           fail(ctx, r, NbdWire.EINVAL, outOfRange(r));
         } else {
-          submit(ctx, r, Math.min(r.length(), CACHE_CHUNK), () -> prefetch(ctx, r));
+          submit(ctx, r, Math.min(r.length(), CACHE_CHUNK), bytes -> prefetch(ctx, r, bytes));
         }
       }
       case NbdWire.CMD_WRITE, NbdWire.CMD_TRIM, NbdWire.CMD_WRITE_ZEROES ->
@@ -273,11 +275,21 @@ final class NbdConnection extends ByteToMessageDecoder {
   }
 
   /**
-   * Runs {@code work} off the event loop; pauses reading from the client when too busy. The work
-   * returns the future of the reply it wrote; the request counts as in flight until then.
+   * A finished request: {@code message} to write, then {@code reuse} (if not null) goes back to
+   * the reply buffers once written.
+   */
+  private record Reply(ByteBuf message, ByteBuf reuse, long bytes) {}
+
+  /** Replies finished by worker threads, written by the event loop in batches (one flush each). */
+  private final Queue<Reply> finished = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean drainScheduled = new AtomicBoolean();
+
+  /**
+   * Runs {@code work} off the event loop; pauses reading from the client when too busy. The
+   * request counts as in flight until its reply is written.
    */
   private boolean submit(ChannelHandlerContext ctx, ClientMessage.Request r, long bytes,
-      Supplier<ChannelFuture> work) {
+      Function<Long, Reply> work) {
     inFlight++;
     inFlightBytes += bytes;
     if (busy(ctx)) {
@@ -285,14 +297,17 @@ final class NbdConnection extends ByteToMessageDecoder {
     }
     try {
       reads.execute(() -> {
-        ChannelFuture written;
+        Reply reply;
         try {
-          written = work.get();
+          reply = work.apply(bytes);
         } catch (Throwable t) {
           ctx.executor().execute(() -> done(ctx, bytes));
           throw t;
         }
-        written.addListener(f -> done(ctx, bytes));
+        finished.add(reply);
+        if (drainScheduled.compareAndSet(false, true)) {
+          ctx.executor().execute(() -> drain(ctx));
+        }
       });
     } catch (RejectedExecutionException e) {
       inFlight--;
@@ -301,6 +316,22 @@ final class NbdConnection extends ByteToMessageDecoder {
       return false;
     }
     return true;
+  }
+
+  /** On the event loop: writes every finished reply, then flushes once. */
+  private void drain(ChannelHandlerContext ctx) {
+    drainScheduled.set(false);
+    Reply r;
+    while ((r = finished.poll()) != null) {
+      Reply reply = r;
+      ctx.write(reply.message()).addListener(f -> {
+        if (reply.reuse() != null) {
+          buffers.give(reply.reuse());
+        }
+        done(ctx, reply.bytes());
+      });
+    }
+    ctx.flush();
   }
 
   private void done(ChannelHandlerContext ctx, long bytes) {
@@ -352,7 +383,8 @@ final class NbdConnection extends ByteToMessageDecoder {
    * Serves one read on a worker thread, into {@code reply} (a buffer taken on the event loop,
    * given back there once written).
    */
-  private ChannelFuture read(ChannelHandlerContext ctx, ClientMessage.Request r, ByteBuf reply) {
+  private Reply read(ChannelHandlerContext ctx, ClientMessage.Request r, ByteBuf reply,
+      long bytes) {
     int length = (int) r.length();
     try {
       if (structured) {
@@ -368,18 +400,17 @@ final class NbdConnection extends ByteToMessageDecoder {
       }
       reply.writerIndex(header + length);
       reply.retain(); // the channel releases one reference after writing; we keep the buffer
-      return ctx.writeAndFlush(reply).addListener(f -> buffers.give(reply));
+      return new Reply(reply, reply, bytes);
     } catch (IOException | RuntimeException e) {
-      ctx.executor().execute(() -> buffers.give(reply));
       LOG.log(Level.WARNING, "nbd: read of {0} bytes at offset {1} of export {2} failed: {3}",
           length, Long.toString(r.offset()), export.name(), e.getMessage());
-      return ctx.writeAndFlush(error(ctx.alloc(), r.cookie(), NbdWire.EIO,
-          "read failed at offset " + r.offset() + ": " + e.getMessage()));
+      return new Reply(error(ctx.alloc(), r.cookie(), NbdWire.EIO,
+          "read failed at offset " + r.offset() + ": " + e.getMessage()), reply, bytes);
     }
   }
 
   /** NBD_CMD_CACHE: reads the range (warming the block cache) and discards the bytes. */
-  private ChannelFuture prefetch(ChannelHandlerContext ctx, ClientMessage.Request r) {
+  private Reply prefetch(ChannelHandlerContext ctx, ClientMessage.Request r, long bytes) {
     ByteBuffer scratch = ByteBuffer.allocate((int) Math.min(r.length(), CACHE_CHUNK));
     long pos = r.offset();
     long end = r.offset() + r.length();
@@ -397,6 +428,6 @@ final class NbdConnection extends ByteToMessageDecoder {
       toSend = error(ctx.alloc(), r.cookie(), NbdWire.EIO,
           "prefetch failed at offset " + pos + ": " + e.getMessage());
     }
-    return ctx.writeAndFlush(toSend);
+    return new Reply(toSend, null, bytes);
   }
 }
