@@ -39,10 +39,12 @@ public final class Archive {
   private final BlockFetcher fetcher;
   private final BlockLoader loader;
   private final FetchConfig config;
+  private final InstantSource clock;
   private final ConcurrentHashMap<String, ImageReader> readers = new ConcurrentHashMap<>();
 
   private Archive(Catalog catalog, String catalogSource, TrustedKeys trust, RocksBlockStore store,
-      BlockFetcher fetcher, BlockLoader loader, FetchConfig config) {
+      BlockFetcher fetcher, BlockLoader loader, FetchConfig config,
+      InstantSource clock) {
     this.catalog = catalog;
     this.catalogSource = catalogSource;
     this.trust = trust;
@@ -50,6 +52,7 @@ public final class Archive {
     this.fetcher = fetcher;
     this.loader = loader;
     this.config = config;
+    this.clock = clock;
   }
 
   /**
@@ -87,7 +90,7 @@ public final class Archive {
         Catalog c = Documents.openCatalog(signed, trust, lastSeen, clock.instant());
         store.putDocument(catalogKey, signed);
         store.putDocument(sequenceKey, ByteBuffer.allocate(8).putLong(c.sequence()).array());
-        return new Archive(c, o.describe(), trust, store, fetcher, loader(store, source, config, background), config);
+        return new Archive(c, o.describe(), trust, store, fetcher, loader(store, source, config, background), config, clock);
       } catch (IOException e) {
         failures.add(o.describe() + ": " + e.getMessage());
       }
@@ -104,7 +107,7 @@ public final class Archive {
     }
     LOG.log(System.Logger.Level.WARNING, "no origin answered (" + String.join("; ", failures)
         + "); using the cached catalog, sequence " + c.sequence());
-    return new Archive(c, "cache " + store.directory(), trust, store, fetcher, loader(store, source, config, background), config);
+    return new Archive(c, "cache " + store.directory(), trust, store, fetcher, loader(store, source, config, background), config, clock);
   }
 
   private static BlockLoader loader(RocksBlockStore store, BlockSource source, FetchConfig config, Executor background) {
@@ -133,7 +136,7 @@ public final class Archive {
     var cached = store.document(key);
     if (cached.isPresent()) {
       try {
-        return Documents.openTable(cached.get(), entry, trust);
+        return Documents.openTable(cached.get(), entry, trust, clock.instant());
       } catch (FormatException e) {
         LOG.log(System.Logger.Level.WARNING, "cached " + key + " is stale or damaged (" + e.getMessage() + "); refetching");
       }
@@ -142,7 +145,7 @@ public final class Archive {
     for (Origin o : fetcher.origins()) {
       try {
         byte[] signed = o.get(OriginLayout.table(entry.name(), entry.version()), TableCodec.MAX_TABLE_BYTES);
-        ImageTable t = Documents.openTable(signed, entry, trust);
+        ImageTable t = Documents.openTable(signed, entry, trust, clock.instant());
         store.putDocument(key, signed);
         return t;
       } catch (IOException e) {

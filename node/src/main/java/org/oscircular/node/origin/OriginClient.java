@@ -49,7 +49,7 @@ public final class OriginClient implements AutoCloseable {
   /** Fetches and opens the table of a catalog entry. */
   public ImageTable table(Catalog.Entry entry) throws IOException {
     byte[] signed = reader.read(OriginLayout.table(entry.name(), entry.version()));
-    return Documents.openTable(signed, entry, trust);
+    return Documents.openTable(signed, entry, trust, clock.instant());
   }
 
   /** A block that failed verification: names the block and the reason. */

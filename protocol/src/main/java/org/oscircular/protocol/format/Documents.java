@@ -38,6 +38,20 @@ public final class Documents {
     return t;
   }
 
+  /**
+   * Like {@link #openTable(byte[], Catalog.Entry, TrustedKeys)}, and refuses a table that has expired at
+   * {@code now}: what clients use to read images.
+   */
+  public static ImageTable openTable(byte[] signed, Catalog.Entry entry, TrustedKeys trust, Instant now)
+      throws FormatException {
+    ImageTable t = openTable(signed, entry, trust);
+    if (!now.isBefore(t.expires())) {
+      throw new FormatException("table " + entry.id() + " expired at " + t.expires()
+          + " (the publisher must publish it again)");
+    }
+    return t;
+  }
+
   /** Opens a signed table without a catalog entry to compare against (signature checks only). */
   public static ImageTable openTable(byte[] signed, TrustedKeys trust, String what) throws FormatException {
     SignedDocument doc = SignedDocument.open(signed, SignedDocument.Kind.TABLE, trust, what);

@@ -84,6 +84,17 @@ class SignedDocumentTest {
   }
 
   @Test
+  void rejectsAnExpiredTableWhenReadingButNotWhenPublishing() throws Exception {
+    ImageTable t = FormatArbitraries.randomTable(3);
+    byte[] signed = Documents.signTable(t, key);
+    var entry = new Catalog.Entry(t.name(), t.version(), Digests.sha256(signed), t.image().length(), t.created(), false);
+    assertThat(Documents.openTable(signed, entry, trust, t.expires().minusMillis(1))).isEqualTo(t);
+    assertThatThrownBy(() -> Documents.openTable(signed, entry, trust, t.expires()))
+        .hasMessageStartingWith("table " + t.id() + " expired at");
+    assertThat(Documents.openTable(signed, entry, trust)).isEqualTo(t);
+  }
+
+  @Test
   void keyTextFormsRoundTrip() throws Exception {
     assertThat(PublisherKey.parsePrivate(key.toText(), "key").publicKey()).isEqualTo(key.publicKey());
     String pub = key.publicKey().toText("campus IT 2026");
