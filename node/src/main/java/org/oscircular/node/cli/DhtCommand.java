@@ -10,6 +10,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.time.Duration;
+import org.oscircular.node.discovery.MdnsDiscovery;
 import org.oscircular.node.kad.DhtNode;
 import org.oscircular.node.kad.KadContact;
 import org.oscircular.node.p2p.Host;
@@ -44,9 +46,16 @@ final class DhtCommand implements Runnable {
 
   /** Options every subcommand shares. */
   static class Join {
-    @Option(names = "--bootstrap", paramLabel = "MULTIADDR", required = true, split = ",",
+    @Option(names = "--bootstrap", paramLabel = "MULTIADDR", split = ",",
         description = "DHT peer(s) to join through, e.g. /ip4/10.0.0.2/tcp/4001/p2p/12D3KooW…")
     List<String> bootstrap = new ArrayList<>();
+
+    @Option(names = "--mdns", description = "Find peers on the LAN with mDNS (_p2p._udp.local) as well.")
+    boolean mdns;
+
+    @Option(names = "--mdns-wait", defaultValue = "5s",
+        description = "Without --bootstrap: how long to wait for mDNS to find a DHT peer (default: ${DEFAULT-VALUE}).")
+    String mdnsWait;
 
     @Option(names = "--listen", paramLabel = "MULTIADDR", defaultValue = "/ip4/0.0.0.0/tcp/0",
         description = "Where this throwaway node listens (default: ${DEFAULT-VALUE}).")
@@ -54,6 +63,8 @@ final class DhtCommand implements Runnable {
 
     @Option(names = "--timeout", defaultValue = "30s", description = "Overall timeout (default: ${DEFAULT-VALUE}).")
     String timeout;
+
+    private MdnsDiscovery discovery;
 
     <T> T run(boolean server, Session<T> session) throws Exception {
       SecureRandom random = new SecureRandom();
@@ -68,9 +79,25 @@ final class DhtCommand implements Runnable {
         DhtNode dht = new DhtNode(host, KadConfig.DEFAULTS, server, executor, System::currentTimeMillis,
             new SplittableRandom(random.nextLong()));
         dht.start();
-        await(dht.bootstrap(bootstrap.stream().map(Multiaddr::parse).toList()), ms);
+        if (bootstrap.isEmpty() && !mdns) {
+          throw new IllegalArgumentException("give --bootstrap MULTIADDR or --mdns, or both");
+        }
+        if (mdns) {
+          discovery = new MdnsDiscovery(host, Duration.ofSeconds(2), executor, new SplittableRandom(random.nextLong()));
+          discovery.start();
+        }
+        if (!bootstrap.isEmpty()) {
+          await(dht.bootstrap(bootstrap.stream().map(Multiaddr::parse).toList()), ms);
+        } else {
+          long deadline = System.nanoTime() + Sizes.parseDuration(mdnsWait).toNanos();
+          while (await(dht.peers(), ms).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(100); // polling the routing table for what mDNS brought in, bounded by --mdns-wait
+          }
+          await(dht.findNode(host.peerId().toBytes()), ms);
+        }
         return session.run(dht, ms);
       } finally {
+        if (discovery != null) discovery.close();
         executor.shutdownNow();
       }
     }

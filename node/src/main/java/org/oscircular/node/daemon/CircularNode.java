@@ -33,6 +33,7 @@ import org.oscircular.node.fetch.Origin;
 import org.oscircular.node.fetch.Sleeper;
 import org.oscircular.node.fuse.ArchiveMount;
 import org.oscircular.node.metrics.MetricsServer;
+import org.oscircular.node.discovery.MdnsDiscovery;
 import org.oscircular.node.kad.DhtNode;
 import org.oscircular.node.p2p.Host;
 import org.oscircular.node.p2p.HostConfig;
@@ -143,6 +144,16 @@ public final class CircularNode implements AutoCloseable {
       LOG.log(Level.INFO, "listening on {0}/p2p/{1}", bound, host.peerId());
     }
     startDht(config, random);
+    if (config.bool("mdns.enabled")) {
+      var mdns = new MdnsDiscovery(host, config.duration("mdns.interval"), timers,
+          new SplittableRandom(random.nextLong()));
+      resources.add(mdns);
+      try {
+        mdns.start();
+      } catch (IOException e) {
+        LOG.log(Level.WARNING, "mdns: disabled, {0}", e.getMessage());
+      }
+    }
     List<Multiaddr> peers = new ArrayList<>();
     for (String p : config.list("p2p.peers")) {
       peers.add(Multiaddr.parse(p));

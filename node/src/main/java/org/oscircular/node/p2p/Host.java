@@ -206,7 +206,9 @@ public final class Host implements AutoCloseable {
           continue;
         }
         for (InetAddress addr : Collections.list(nif.getInetAddresses())) {
-          boolean sameFamily = (addr instanceof Inet4Address) == (ip instanceof Inet4Address);
+          // "::" is dual-stack (Netty's epoll reports a 0.0.0.0 bind as ::), so it also serves IPv4
+          boolean sameFamily = (addr instanceof Inet4Address) == (ip instanceof Inet4Address)
+              || !(ip instanceof Inet4Address);
           if (sameFamily && !addr.isLinkLocalAddress()) {
             out.add(Multiaddr.tcp(addr, hp.port()));
           }
