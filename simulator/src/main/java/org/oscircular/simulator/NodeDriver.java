@@ -21,23 +21,33 @@ final class NodeDriver {
     private final Simulation sim;
     final Host host;
     private final BlockExchange exchange;
-    private final int[] wanted;
+    private int[] wanted = new int[0];
     private final int prefetch;
+    /** Whether this driver fetches a list of its own (a boot or a preheat), not only for peers. */
+    private boolean fetching;
     private final Map<Long, Transfer> transfers = new HashMap<>();
     private final Set<Integer> lookedUp = new HashSet<>();
+    /** Blocks of this host's own list that are wanted and not yet delivered. */
+    private final Set<Integer> own = new HashSet<>();
+    /** Blocks wanted only to serve peers that asked this host as their designated fetcher. */
+    private final Set<Integer> extra = new HashSet<>();
+    private final Map<Integer, List<Runnable>> waiters = new HashMap<>();
     private int cursor;
     private int inWindow;
     private int remaining;
     private long tickAt = Long.MAX_VALUE;
     boolean alive = true;
 
-    NodeDriver(Simulation sim, Host host, int[] wanted, int prefetch, ExchangeConfig config, SplittableRandom random) {
+    /** A driver that only fetches for peers until {@link #start} gives it a list of its own. */
+    NodeDriver(Simulation sim, Host host, int prefetch, ExchangeConfig config, SplittableRandom random) {
         this.sim = sim;
         this.host = host;
-        this.wanted = wanted;
         this.prefetch = prefetch;
         this.exchange = new BlockExchange(config, random);
-        this.remaining = wanted.length;
+    }
+
+    boolean fetching() {
+        return fetching;
     }
 
     /** Whether this is the first provider lookup this driver makes for the block. */
@@ -45,7 +55,11 @@ final class NodeDriver {
         return lookedUp.add(block);
     }
 
-    void start() {
+    /** Starts fetching {@code list} (in order, {@code prefetch} ahead); the host is finished when all arrived. */
+    void start(int[] list) {
+        wanted = list;
+        remaining = list.length;
+        fetching = true;
         refill();
         if (remaining == 0) {
             sim.finished(host, false);
@@ -69,6 +83,17 @@ final class NodeDriver {
                 continue;
             }
             inWindow++;
+            own.add(block);
+            if (!extra.remove(block)) {
+                handle(new ExchangeEvent.Want(block));
+            }
+        }
+    }
+
+    /** A peer asked for a block this host lacks and is the designated fetcher of: get it, then run {@code then}. */
+    void fetchThrough(int block, Runnable then) {
+        waiters.computeIfAbsent(block, b -> new ArrayList<>(2)).add(then);
+        if (!own.contains(block) && extra.add(block)) {
             handle(new ExchangeEvent.Want(block));
         }
     }
@@ -116,6 +141,14 @@ final class NodeDriver {
             case ExchangeAction.Deliver d -> {
                 sim.delivered(host, d.block());
                 lookedUp.remove(d.block());
+                extra.remove(d.block());
+                List<Runnable> served = waiters.remove(d.block());
+                if (served != null) {
+                    served.forEach(Runnable::run);
+                }
+                if (!own.remove(d.block())) {
+                    return; // fetched only for peers
+                }
                 inWindow--;
                 remaining--;
                 if (remaining == 0) {
@@ -139,6 +172,11 @@ final class NodeDriver {
                 });
             }
             case ExchangeAction.Unavailable u -> {
+                if (!own.contains(u.block())) {
+                    extra.remove(u.block());
+                    waiters.remove(u.block()); // the peers' requests time out and they look elsewhere
+                    return;
+                }
                 sim.recorder().unavailable++;
                 kill();
                 sim.finished(host, true);

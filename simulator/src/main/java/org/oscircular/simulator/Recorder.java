@@ -27,6 +27,7 @@ final class Recorder {
     long unavailable;
     long dontHaves;
     long failedRequests;
+    long fetchThroughs;
     long announcesStarted;
     long announcesDone;
     long announceKeys;

@@ -50,7 +50,7 @@ record Scenario(
 
     enum Announce { IMMEDIATE, SWEEP, PER_KEY }
 
-    record Discovery(int lanMaxProviders, DhtMode dht, int dhtLookupRtts, int dhtMaxProviders, DhtServers dhtServers,
+    record Discovery(int lanMaxProviders, boolean lanDesignated, DhtMode dht, int dhtLookupRtts, int dhtMaxProviders, DhtServers dhtServers,
             int kadK, int kadAlpha, long kadQueryTimeout, Announce announce) {}
 
     record Churn(boolean enabled, long meanSession, long meanDowntime) {}
@@ -106,6 +106,7 @@ record Scenario(
             throw new ScenarioException("exchange: " + e.getMessage());
         }
         Discovery discovery = new Discovery(in.intAtLeast("discovery.lan-max-providers", 0),
+                in.bool("discovery.lan-designated"),
                 in.choice("discovery.dht", DhtMode.class), in.intAtLeast("discovery.dht-lookup-rtts", 0),
                 in.intAtLeast("discovery.dht-max-providers", 0), in.choice("discovery.dht-servers", DhtServers.class),
                 in.intAtLeast("discovery.kad-k", 1), in.intAtLeast("discovery.kad-alpha", 1),

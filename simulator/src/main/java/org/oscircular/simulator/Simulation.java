@@ -29,6 +29,7 @@ final class Simulation {
     private final int[] wanUp;
     private final int[] wanDown;
     private final int[][] seedsOfSite;
+    private final int[] siteFirstClient;
     private final int originLink;
     /** Per site, per boot-trace position: sharing clients that hold the block (at most lan-max-providers). */
     private final int[][][] lanHolders;
@@ -59,6 +60,7 @@ final class Simulation {
         wanUp = new int[sites];
         wanDown = new int[sites];
         seedsOfSite = new int[sites][];
+        siteFirstClient = new int[sites];
         lanHolders = new int[sites][][];
         announced = new int[workload.blocks()][];
         originLink = net.addLink(scenario.origin().bandwidth());
@@ -75,6 +77,7 @@ final class Simulation {
                 hosts[id] = new Host(id, site, true, false, net.addLink(bw), net.addLink(bw), workload.blocks());
                 seedsOfSite[site][k] = id++;
             }
+            siteFirstClient[site] = id;
             for (int k = 0; k < s.clientsPerSite(); k++) {
                 boolean bad = placement.nextDouble() < scenario.clients().badFraction();
                 hosts[id] = new Host(id, site, false, bad, net.addLink(s.hostBandwidth()),
@@ -237,7 +240,7 @@ final class Simulation {
     }
 
     private void begin(Host h) {
-        if (h.done || h.driver != null) {
+        if (h.done || h.driver != null && h.driver.fetching()) {
             return;
         }
         if (h.wantedAt < 0) {
@@ -246,12 +249,18 @@ final class Simulation {
         h.attempts++;
         int[] wanted = h.seed && scenario.seeds().preheat() == Scenario.Preheat.ALL
                 ? workload.nonZeroBlocks() : nonZeroTrace();
+        if (h.driver == null) {
+            h.driver = newDriver(h);
+        }
+        h.driver.start(wanted);
+    }
+
+    /** A host's exchange driver (the node's policy with this host's seed-derived randomness). */
+    private NodeDriver newDriver(Host h) {
         long mix = scenario.seed() * 0x9E3779B97F4A7C15L + h.id * 0xBF58476D1CE4E5B9L + h.attempts;
         // Seeds exist to pull from the origin: they always may, whatever the clients' origin mode.
         ExchangeConfig config = h.seed ? scenario.exchange().withOriginMode(OriginMode.FALLBACK) : scenario.exchange();
-        h.driver = new NodeDriver(this, h, wanted, h.seed ? 64 : scenario.clients().prefetch(), config,
-                new SplittableRandom(mix));
-        h.driver.start();
+        return new NodeDriver(this, h, h.seed ? 64 : scenario.clients().prefetch(), config, new SplittableRandom(mix));
     }
 
     private int[] nonZeroTraceCache;
@@ -377,6 +386,17 @@ final class Simulation {
             return;
         }
         if (server != null && !serves(server, t.block)) {
+            if (!server.seed && !server.done && workload.tracePosition(t.block) >= 0
+                    && designated(server.site, t.block) == server.id) {
+                // The designated peer fetches the block it lacks, then serves it (the node's fetch-through);
+                // its node runs before its own boot starts, so it may have to start its exchange for this.
+                recorder.fetchThroughs++;
+                if (server.driver == null) {
+                    server.driver = newDriver(server);
+                }
+                server.driver.fetchThrough(t.block, () -> serve(t, oneWay));
+                return;
+            }
             recorder.dontHaves++;
             engine.after(oneWay, () -> t.requester.reply(t, new ExchangeEvent.DontHave(server.id, t.block)));
             return;
@@ -439,8 +459,27 @@ final class Simulation {
             }
         }
         long lanRtt = 2 * s.lanLatency();
+        boolean first = driver.firstLookup(block);
+        if (first && !h.seed) {
+            int designated = designated(h.site, block);
+            if (designated >= 0 && designated != h.id) {
+                // Ask the block's designated LAN peer (it fetches through if it must), then the site's seeds.
+                List<Provider> ask = new ArrayList<>();
+                ask.add(new Provider(designated, SourceTier.LAN, lanRtt));
+                for (int seed : seedsOfSite[h.site]) {
+                    if (hosts[seed].online) {
+                        ask.add(new Provider(seed, SourceTier.SEED, lanRtt));
+                    }
+                }
+                engine.after(0, () -> {
+                    driver.handle(new ExchangeEvent.ProvidersFound(block, ask));
+                    driver.handle(new ExchangeEvent.LookupFinished(block));
+                });
+                return;
+            }
+        }
         // LAN first: the first lookup of a block that LAN holders can serve does not touch the DHT.
-        boolean lanOnly = !lan.isEmpty() && driver.firstLookup(block);
+        boolean lanOnly = !lan.isEmpty() && first;
         if (lanOnly || scenario.discovery().dht() == Scenario.DhtMode.NONE) {
             engine.after(lanRtt, () -> {
                 if (!lan.isEmpty()) {
@@ -510,6 +549,37 @@ final class Simulation {
         recorder.announcesStarted++;
         kad.announceAsync(engine, (a, b) -> oneWay(hosts[a], hosts[b]), h.id, bootstrapServer(h), kadNode(h), keys,
                 options, peer -> hosts[peer].online, recorder::announced);
+    }
+
+    /**
+     * The designated fetcher of a block in a site: the online sharing client with the highest rendezvous weight
+     * for it (as the node's rendezvous hashing picks among its LAN peers), or -1 when the rule is off.
+     */
+    private int designated(int site, int block) {
+        if (!scenario.clients().share() || !scenario.discovery().lanDesignated()) {
+            return -1;
+        }
+        int best = -1;
+        long bestWeight = 0;
+        int first = siteFirstClient[site];
+        for (int i = 0; i < scenario.sites().clientsPerSite(); i++) {
+            int id = first + i;
+            if (hosts[id].online) {
+                long w = weight(id, block);
+                if (best < 0 || Long.compareUnsigned(w, bestWeight) > 0) {
+                    best = id;
+                    bestWeight = w;
+                }
+            }
+        }
+        return best;
+    }
+
+    private long weight(int host, int block) {
+        long z = (((long) host << 32) | (block & 0xFFFFFFFFL)) + scenario.seed() * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
     }
 
     private Provider providerFor(Host client, Host server) {
