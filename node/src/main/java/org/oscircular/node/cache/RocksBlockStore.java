@@ -40,8 +40,9 @@ import org.rocksdb.WriteOptions;
  * (signed documents and counters). A block and its meta row are written and deleted in one atomic
  * write batch through the write-ahead log, so a process killed at any moment reopens to a consistent
  * store. A block enters only when its length and SHA-256 match its signed table entry (fetchers have
- * checked SHA1 too), and every {@link #get} checks length and SHA-256 again: bytes that rot on disk or
- * were tampered with are dropped and reported as a miss, never returned.
+ * checked SHA1 too), and the first {@link #get} of a block after open checks length and SHA-256 again:
+ * bytes damaged or tampered with while the cache was closed are dropped and reported as a miss, never
+ * returned (later reads rely on RocksDB's checksums, see docs/cache.md).
  *
  * <p>Thread-safe. The LRU order lives in memory (rebuilt from the recency ticks on open); ticks of
  * touched blocks are written back in batches, so after a crash recency may be slightly stale, which
@@ -73,6 +74,13 @@ public final class RocksBlockStore implements AutoCloseable {
   private final Map<BlockName, Pin> pinned = new HashMap<>();
   private final Set<String> pinnedImages = new TreeSet<>();
   private final Set<BlockName> dirtyTicks = new HashSet<>();
+  /**
+   * Blocks this process has verified (put, or a verified get since open), with the SHA-256 they matched.
+   * Only this process writes the store and an existing block is never overwritten, so a later read of the
+   * same name for an entry with the same SHA-256 skips hashing; RocksDB's own checksums still guard the
+   * bytes on disk. The first read of each block after open always hashes.
+   */
+  private final Map<BlockName, byte[]> verified = new java.util.concurrent.ConcurrentHashMap<>();
   /** The keys of {@code lru}, readable without the lock (readahead asks for every block it passes). */
   private final Set<BlockName> present = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private long totalBytes;
@@ -291,7 +299,7 @@ public final class RocksBlockStore implements AutoCloseable {
       misses.incrementAndGet();
       return Optional.empty();
     }
-    if (!verifies(entry, stored)) {
+    if (!verifiedBefore(entry, stored) && !verifies(entry, stored)) {
       System.getLogger(RocksBlockStore.class.getName()).log(System.Logger.Level.WARNING,
           "cached block " + name + " in " + dir + " does not verify ("
               + BlockVerifier.verify(entry, stored).describe() + "); dropping it");
@@ -299,6 +307,7 @@ public final class RocksBlockStore implements AutoCloseable {
       misses.incrementAndGet();
       return Optional.empty();
     }
+    verified.put(name, entry.sha256());
     hits.incrementAndGet();
     touch(name);
     return Optional.of(stored);
@@ -312,6 +321,12 @@ public final class RocksBlockStore implements AutoCloseable {
   private static boolean verifies(BlockEntry.Stored entry, byte[] stored) {
     return stored.length == entry.storedLength()
         && java.security.MessageDigest.isEqual(org.oscircular.protocol.format.Digests.sha256(stored), entry.sha256());
+  }
+
+  private boolean verifiedBefore(BlockEntry.Stored entry, byte[] stored) {
+    byte[] sha256 = verified.get(entry.name());
+    return sha256 != null && stored.length == entry.storedLength()
+        && java.security.MessageDigest.isEqual(sha256, entry.sha256());
   }
 
   /** Whether a block is cached (without verifying or counting a hit). */
@@ -363,12 +378,14 @@ public final class RocksBlockStore implements AutoCloseable {
       for (BlockName v : victims) {
         lru.remove(v);
         present.remove(v);
+        verified.remove(v);
         dirtyTicks.remove(v);
       }
       evictions.addAndGet(victims.size());
       totalBytes += size - freed;
       lru.put(name, new Slot(size, t));
       present.add(name);
+      verified.put(name, entry.sha256());
       return PutResult.STORED;
     }
   }
@@ -404,6 +421,7 @@ public final class RocksBlockStore implements AutoCloseable {
   private synchronized void remove(BlockName name) throws IOException {
     Slot s = lru.remove(name);
     present.remove(name);
+    verified.remove(name);
     try (var batch = new WriteBatch()) {
       batch.delete(blocks, name.sha1());
       batch.delete(meta, name.sha1());
