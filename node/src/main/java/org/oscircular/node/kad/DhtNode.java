@@ -180,7 +180,7 @@ public final class DhtNode implements AutoCloseable {
                     request(q.peer(), request).whenCompleteAsync((answer, error) -> {
                         List<KadContact> closer = error == null ? contacts(closerOf(answer)) : null;
                         if (closer == null) {
-                            server.table().failed(q.peer(), now());
+                            countFailure(q.peer(), error);
                             perform(q.lookup().onFailure(q.peer(), now()), key, result);
                         } else {
                             server.table().seen(q.peer(), now());
@@ -212,7 +212,7 @@ public final class DhtNode implements AutoCloseable {
                     request(q.peer(), new KadMessage.FindNode(key, List.of())).whenCompleteAsync((answer, error) -> {
                         List<KadContact> closer = error == null ? contacts(closerOf(answer)) : null;
                         if (closer == null) {
-                            server.table().failed(q.peer(), now());
+                            countFailure(q.peer(), error);
                             performAnnounce(scheduler, scheduler.onFailure(q.lookup(), q.peer(), now()), keyBytes,
                                     sends, result);
                         } else {
@@ -234,6 +234,13 @@ public final class DhtNode implements AutoCloseable {
                         .allOf(sends.toArray(CompletableFuture[]::new)).thenRun(() -> result.complete(f.report()));
             }
         }
+    }
+
+    /** A failed query counts against the peer, except a timeout: the lookup reports that itself (Unresponsive). */
+    private void countFailure(KadContact peer, Throwable error) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        if (!(cause instanceof java.util.concurrent.TimeoutException)) server.table().failed(peer, now());
     }
 
     /** Runs on the executor every refresh interval: bucket refresh lookups and provider expiry. */
