@@ -39,7 +39,12 @@ final class YamuxSession extends ByteToMessageDecoder implements Connection {
   private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
   private ChannelHandlerContext ctx;
   private int nextStreamId;
-  private YamuxHeader pendingData;
+  /** The DATA frame whose body is arriving, its stream (null if gone) and the bytes still to come. */
+  private YamuxHeader dataHeader;
+  private YamuxStream dataStream;
+  private long dataRemaining;
+  private boolean inReadBatch;
+  private boolean flushScheduled;
   private boolean goAwaySent;
   private boolean goAwayReceived;
   private boolean needsFlush;
@@ -137,50 +142,66 @@ final class YamuxSession extends ByteToMessageDecoder implements Connection {
   }
 
   @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    inReadBatch = true;
+    super.channelRead(ctx, msg);
+  }
+
+  /**
+   * Parses frames. A DATA body is handed to its stream piece by piece as it arrives (retained slices
+   * of the decrypted noise frames, no copy); its FIN or RST flag takes effect after the last piece.
+   */
+  @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
     while (ctx.channel().isActive()) {
-      YamuxHeader h = pendingData;
-      if (h == null) {
-        if (in.readableBytes() < YamuxHeader.SIZE) {
+      if (dataHeader != null) {
+        int n = (int) Math.min(dataRemaining, in.readableBytes());
+        if (n == 0) {
           return;
         }
-        try {
-          h = YamuxHeader.read(in.nioBuffer(in.readerIndex(), YamuxHeader.SIZE));
-        } catch (WireFormatException e) {
-          protocolError(in, e.getMessage());
-          return;
+        ByteBuf chunk = in.readRetainedSlice(n);
+        dataRemaining -= n;
+        String violation = dataChunk(dataHeader, dataStream, chunk);
+        if (violation == null && dataRemaining == 0) {
+          YamuxHeader h = dataHeader;
+          YamuxStream s = dataStream;
+          dataHeader = null;
+          dataStream = null;
+          endOfFrame(h, s);
         }
-        in.skipBytes(YamuxHeader.SIZE);
-        if (h.type() == YamuxHeader.TYPE_DATA && h.length() > host.config().yamuxReceiveWindow()) {
-          protocolError(in, "DATA frame of " + h.length() + " bytes exceeds the receive window of "
-              + host.config().yamuxReceiveWindow() + " (stream " + h.streamIdUnsigned() + ")");
-          return;
-        }
-      }
-      if (h.type() == YamuxHeader.TYPE_DATA && in.readableBytes() < h.length()) {
-        pendingData = h;
-        return;
-      }
-      pendingData = null;
-      ByteBuf body = h.type() == YamuxHeader.TYPE_DATA && h.length() > 0 ? in.readRetainedSlice((int) h.length()) : null;
-      try {
-        String violation = handleFrame(h, body);
-        body = null;
         if (violation != null) {
           protocolError(in, violation);
           return;
         }
-      } finally {
-        if (body != null) {
-          body.release();
-        }
+        continue;
+      }
+      if (in.readableBytes() < YamuxHeader.SIZE) {
+        return;
+      }
+      YamuxHeader h;
+      try {
+        h = YamuxHeader.read(in.nioBuffer(in.readerIndex(), YamuxHeader.SIZE));
+      } catch (WireFormatException e) {
+        protocolError(in, e.getMessage());
+        return;
+      }
+      in.skipBytes(YamuxHeader.SIZE);
+      if (h.type() == YamuxHeader.TYPE_DATA && h.length() > host.config().yamuxReceiveWindow()) {
+        protocolError(in, "DATA frame of " + h.length() + " bytes exceeds the receive window of "
+            + host.config().yamuxReceiveWindow() + " (stream " + h.streamIdUnsigned() + ")");
+        return;
+      }
+      String violation = handleFrame(h);
+      if (violation != null) {
+        protocolError(in, violation);
+        return;
       }
     }
     in.skipBytes(in.readableBytes());
   }
 
-  /** Handles one frame; takes ownership of {@code body}. Returns a violation message or null. */
-  private String handleFrame(YamuxHeader h, ByteBuf body) {
+  /** Handles a frame header. Returns a violation message or null. */
+  private String handleFrame(YamuxHeader h) {
     switch (h.type()) {
       case YamuxHeader.TYPE_PING -> {
         if (h.has(YamuxHeader.FLAG_SYN)) {
@@ -197,42 +218,48 @@ final class YamuxSession extends ByteToMessageDecoder implements Connection {
         return null;
       }
       default -> {
-        return handleStreamFrame(h, body);
+        return handleStreamFrame(h);
       }
     }
   }
 
-  private String handleStreamFrame(YamuxHeader h, ByteBuf body) {
+  private String handleStreamFrame(YamuxHeader h) {
     int id = h.streamId();
     if (id == 0) {
-      release(body);
       return "stream frame " + h + " on the session id 0";
     }
     YamuxStream s = streams.get(id);
     if (h.has(YamuxHeader.FLAG_SYN)) {
       if (s != null) {
-        release(body);
         return "SYN for stream " + h.streamIdUnsigned() + " which is already open";
       }
       boolean remoteIsClient = direction == Direction.INBOUND;
       if ((id & 1) != (remoteIsClient ? 1 : 0)) {
-        release(body);
         return "peer opened stream " + h.streamIdUnsigned() + " with the wrong parity";
       }
       if (goAwaySent || streams.size() >= host.config().maxStreamsPerConnection()) {
         LOG.log(Level.DEBUG, "refusing stream {0} from {1}: stream limit", h.streamIdUnsigned(), remotePeer);
         writeFrame(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_RST, id, 0);
-        release(body);
-        return null;
+        s = null; // its body, if any, is skipped
+      } else {
+        s = new YamuxStream(this, id, false, null, null);
+        register(s);
+        writeFrame(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_ACK, id, s.flow().initialWindowGrant());
+        s.startNegotiation();
       }
-      s = new YamuxStream(this, id, false, null, null);
-      register(s);
-      writeFrame(YamuxHeader.TYPE_WINDOW_UPDATE, YamuxHeader.FLAG_ACK, id, s.flow().initialWindowGrant());
-      s.startNegotiation();
+    }
+    if (h.type() == YamuxHeader.TYPE_DATA && h.length() > 0) {
+      if (s != null && h.length() > s.flow().receiveWindow()) {
+        return "flow-control violation: " + h.length() + " bytes on stream " + h.streamIdUnsigned()
+            + " with a receive window of " + s.flow().receiveWindow();
+      }
+      dataHeader = h;
+      dataStream = s;
+      dataRemaining = h.length();
+      return null;
     }
     if (s == null) {
-      release(body); // a frame for a stream that is already gone
-      return null;
+      return null; // a frame for a stream that is already gone
     }
     if (h.type() == YamuxHeader.TYPE_WINDOW_UPDATE && h.length() > 0) {
       if (!s.flow().onWindowUpdate(h.length())) {
@@ -240,14 +267,29 @@ final class YamuxSession extends ByteToMessageDecoder implements Connection {
       }
       s.flushPending();
     }
-    if (body != null) {
-      if (!s.flow().onReceived(body.readableBytes())) {
-        long window = s.flow().receiveWindow();
-        body.release();
-        return "flow-control violation: " + h.length() + " bytes on stream " + h.streamIdUnsigned()
-            + " with a receive window of " + window;
-      }
-      s.onData(body);
+    endOfFrame(h, s);
+    return null;
+  }
+
+  /** A piece of a DATA body for {@code s} (null: the stream is gone; skip it). Takes ownership. */
+  private String dataChunk(YamuxHeader h, YamuxStream s, ByteBuf chunk) {
+    if (s == null) {
+      chunk.release();
+      return null;
+    }
+    if (!s.flow().onReceived(chunk.readableBytes())) {
+      long window = s.flow().receiveWindow();
+      chunk.release();
+      return "flow-control violation: " + h.length() + " bytes on stream " + h.streamIdUnsigned()
+          + " with a receive window of " + window;
+    }
+    s.onData(chunk);
+    return null;
+  }
+
+  private static void endOfFrame(YamuxHeader h, YamuxStream s) {
+    if (s == null) {
+      return;
     }
     if (h.has(YamuxHeader.FLAG_FIN)) {
       s.onRemoteFin();
@@ -255,7 +297,6 @@ final class YamuxSession extends ByteToMessageDecoder implements Connection {
     if (h.has(YamuxHeader.FLAG_RST)) {
       s.onRemoteReset();
     }
-    return null;
   }
 
   private void protocolError(ByteBuf in, String reason) {
@@ -271,6 +312,7 @@ final class YamuxSession extends ByteToMessageDecoder implements Connection {
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
     super.channelReadComplete(ctx);
+    inReadBatch = false;
     if (needsFlush) {
       flushNow();
     }
@@ -348,6 +390,24 @@ final class YamuxSession extends ByteToMessageDecoder implements Connection {
   void flushNow() {
     needsFlush = false;
     ctx.flush();
+  }
+
+  /**
+   * Flushes what was written, soon: at the end of the current read batch, or else in a task queued
+   * behind the tasks already waiting on the event loop, so that writes made in one go (several
+   * streams, many small writes) leave in full noise frames and one system call.
+   */
+  void requestFlush() {
+    if (inReadBatch || flushScheduled) {
+      return;
+    }
+    flushScheduled = true;
+    ctx.executor().execute(() -> {
+      flushScheduled = false;
+      if (needsFlush) {
+        flushNow();
+      }
+    });
   }
 
   static ByteBuffer nio(ByteBuf b) {

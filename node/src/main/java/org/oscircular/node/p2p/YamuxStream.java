@@ -146,7 +146,7 @@ final class YamuxStream implements P2pStream {
       closeIfDone();
     }
     if (wrote) {
-      session.flushNow();
+      session.requestFlush();
     }
   }
 
@@ -304,7 +304,7 @@ final class YamuxStream implements P2pStream {
     int delta = flow.onConsumed(n);
     if (delta > 0 && !reset && !remoteFin) {
       session.writeFrame(YamuxHeader.TYPE_WINDOW_UPDATE, 0, id, delta);
-      session.flushNow();
+      session.requestFlush();
     }
   }
 

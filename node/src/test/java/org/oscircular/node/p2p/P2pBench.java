@@ -15,73 +15,152 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import java.lang.management.ManagementFactory;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.oscircular.protocol.p2p.IdentityKey;
 import org.oscircular.protocol.p2p.Multiaddr;
 
 /**
- * Loopback benchmark, run by {@code bench/p2p-throughput.sh}: echo throughput through
- * noise + yamux (one stream, and four concurrent streams) against a plain Netty TCP echo measured
- * in the same run, and the rate of full connection setups (TCP + multistream + noise + yamux).
- * Prints medians of several rounds and the ratios to the baseline.
+ * Loopback benchmark, run by {@code bench/p2p-throughput.sh}. Two hosts in one JVM, one I/O thread
+ * each, one connection between them:
+ *
+ * <ul>
+ *   <li>echo through noise + yamux (one stream, four concurrent streams) against a plain Netty TCP echo;
+ *   <li>one-way transfer through noise + yamux (one and four streams) against plain one-way TCP, the
+ *       fair comparison: an echo encrypts and decrypts every byte twice;
+ *   <li>the rate of full connection setups (TCP + multistream + noise + yamux).
+ * </ul>
+ *
+ * Prints medians of several rounds and the ratios to the baselines measured in the same run, both in
+ * wall-clock MiB/s and in MiB per second of process CPU time (the latter is steadier on a shared machine).
  */
 public final class P2pBench {
-  private static final long BYTES = Long.getLong("bench.bytes", 128L << 20);
+  private static final long BYTES = Long.getLong("bench.bytes", 256L << 20);
   private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
   private static final int HANDSHAKES = Integer.getInteger("bench.handshakes", 200);
+  private static final String SINK = "/circular/test/sink/1.0.0";
+  private static final com.sun.management.OperatingSystemMXBean OS =
+      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+  /** A median round: wall-clock and CPU throughput. */
+  private record Result(double mibPerSecond, double mibPerCpuSecond) {
+    String vs(Result base) {
+      return String.format("%8.1f MiB/s (%.2fx)   %8.1f MiB/CPU-s (%.2fx)", mibPerSecond, mibPerSecond / base.mibPerSecond,
+          mibPerCpuSecond, mibPerCpuSecond / base.mibPerCpuSecond);
+    }
+  }
 
   public static void main(String[] args) throws Exception {
-    System.out.printf("echo of %d MiB per round, %d rounds, medians (MiB/s counts bytes echoed back)%n", BYTES >> 20, ROUNDS);
-    double plain = median(ROUNDS, P2pBench::plainNettyEcho);
-    System.out.printf("plain Netty TCP echo:          %8.1f MiB/s%n", plain);
+    System.out.printf("%d MiB per round, %d rounds, medians; ratios are to the plain TCP line of the same kind%n",
+        BYTES >> 20, ROUNDS);
+    Result plainEcho = median(ROUNDS, () -> plainNetty(true));
+    Result plainOneWay = median(ROUNDS, () -> plainNetty(false));
     try (Host server = newHost(); Host client = newHost()) {
       Multiaddr addr = server.listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).withPeerId(server.peerId());
       Connection c = client.dial(addr).get(10, TimeUnit.SECONDS);
-      double one = median(ROUNDS, () -> p2pEcho(c, 1));
-      System.out.printf("noise+yamux echo, 1 stream:    %8.1f MiB/s  (%.2fx plain)%n", one, one / plain);
-      double four = median(ROUNDS, () -> p2pEcho(c, 4));
-      System.out.printf("noise+yamux echo, 4 streams:   %8.1f MiB/s  (%.2fx plain)%n", four, four / plain);
-      double hs = median(3, () -> handshakes(client, addr));
+      System.out.printf("plain Netty TCP echo:              %s%n", plainEcho.vs(plainEcho));
+      System.out.printf("noise+yamux echo, 1 stream:        %s%n", median(ROUNDS, () -> p2p(c, 1, true)).vs(plainEcho));
+      System.out.printf("noise+yamux echo, 4 streams:       %s%n", median(ROUNDS, () -> p2p(c, 4, true)).vs(plainEcho));
+      System.out.printf("plain Netty TCP one-way:           %s%n", plainOneWay.vs(plainOneWay));
+      System.out.printf("noise+yamux one-way, 1 stream:     %s%n", median(ROUNDS, () -> p2p(c, 1, false)).vs(plainOneWay));
+      System.out.printf("noise+yamux one-way, 4 streams:    %s%n", median(ROUNDS, () -> p2p(c, 4, false)).vs(plainOneWay));
+      double hs = median(3, () -> new Result(handshakes(client, addr), 0)).mibPerSecond();
       System.out.printf("connection setups (tcp+mss+noise+yamux), sequential: %.0f handshakes/s%n", hs);
     }
   }
 
   private interface Round {
-    double run() throws Exception;
+    Result run() throws Exception;
   }
 
-  private static double median(int rounds, Round r) throws Exception {
+  /**
+   * The median wall-clock rate of {@code rounds} rounds, and the CPU rate over all of them together
+   * (process CPU time is counted in scheduler ticks, too coarse for one round).
+   */
+  private static Result median(int rounds, Round r) throws Exception {
     r.run(); // warm-up
-    double[] v = new double[rounds];
+    double[] wall = new double[rounds];
+    double cpuSeconds = 0;
     for (int i = 0; i < rounds; i++) {
-      v[i] = r.run();
+      Result x = r.run();
+      wall[i] = x.mibPerSecond();
+      cpuSeconds += x.mibPerCpuSecond() == 0 ? 0 : 1 / x.mibPerCpuSecond();
     }
-    Arrays.sort(v);
-    return v[rounds / 2];
+    Arrays.sort(wall);
+    return new Result(wall[rounds / 2], cpuSeconds == 0 ? 0 : rounds / cpuSeconds);
   }
 
   private static Host newHost() {
-    Host h = new Host(IdentityKey.generate(new SecureRandom()), HostConfig.defaults().withIoThreads(1), new SecureRandom());
+    Host h = new Host(IdentityKey.generate(new SecureRandom()), withWindow(HostConfig.defaults().withIoThreads(1)), new SecureRandom());
     h.registerHandler(Echo.PROTOCOL_ID, Echo::serve);
+    h.registerHandler(SINK, P2pBench::sink);
     return h;
   }
 
-  private static double p2pEcho(Connection c, int streams) throws Exception {
+  private static HostConfig withWindow(HostConfig c) {
+    int w = Integer.getInteger("bench.window", c.yamuxReceiveWindow());
+    return new HostConfig(c.maxConnections(), c.maxConnectionsPerPeer(), c.maxStreamsPerConnection(), c.idleTimeout(),
+        c.handshakeTimeout(), w, c.agentVersion(), c.ioThreads());
+  }
+
+  /** Counts what arrives, closes its side after the peer's FIN. */
+  private static void sink(P2pStream stream) {
+    stream.setListener(new StreamListener() {
+      @Override
+      public void onData(P2pStream s, ByteBuf data) {}
+
+      @Override
+      public void onReadClosed(P2pStream s) {
+        s.closeWrite();
+      }
+    });
+  }
+
+  private static Result p2p(Connection c, int streams, boolean echo) throws Exception {
     long per = BYTES / streams;
+    long cpu0 = OS.getProcessCpuTime();
     long start = System.nanoTime();
-    List<CompletableFuture<byte[]>> fs = new ArrayList<>();
+    List<CompletableFuture<?>> fs = new ArrayList<>();
     for (int i = 0; i < streams; i++) {
-      fs.add(Echo.exchangeFast(c.openStream(Echo.PROTOCOL_ID).get(10, TimeUnit.SECONDS), per));
+      P2pStream s = c.openStream(echo ? Echo.PROTOCOL_ID : SINK).get(10, TimeUnit.SECONDS);
+      fs.add(echo ? Echo.exchangeFast(s, per) : send(s, per));
     }
-    for (CompletableFuture<byte[]> f : fs) {
+    for (CompletableFuture<?> f : fs) {
       f.get(120, TimeUnit.SECONDS);
     }
-    return mibPerSecond(per * streams, System.nanoTime() - start);
+    return result(per * streams, System.nanoTime() - start, OS.getProcessCpuTime() - cpu0);
+  }
+
+  /** Writes {@code total} bytes (16 chunks in flight), half-closes; completes once the sink closed too. */
+  private static CompletableFuture<Void> send(P2pStream stream, long total) {
+    stream.setListener(new StreamListener() {
+      @Override
+      public void onData(P2pStream s, ByteBuf data) {}
+    });
+    byte[] chunk = new byte[Echo.CHUNK];
+    new SplittableRandom(2).nextBytes(chunk);
+    Thread.ofVirtual().start(() -> {
+      try {
+        Semaphore inFlight = new Semaphore(16);
+        for (long sent = 0; sent < total; sent += Echo.CHUNK) {
+          int n = (int) Math.min(Echo.CHUNK, total - sent);
+          inFlight.acquire();
+          stream.write(Unpooled.wrappedBuffer(chunk, 0, n)).whenComplete((v, t) -> inFlight.release());
+        }
+        stream.closeWrite();
+      } catch (InterruptedException e) {
+        stream.reset();
+      }
+    });
+    return stream.closeFuture();
   }
 
   private static double handshakes(Host client, Multiaddr addr) throws Exception {
@@ -93,13 +172,17 @@ public final class P2pBench {
     return HANDSHAKES / ((System.nanoTime() - start) / 1e9);
   }
 
-  private static double mibPerSecond(long bytes, long nanos) {
-    return bytes / 1048576.0 / (nanos / 1e9);
+  private static Result result(long bytes, long nanos, long cpuNanos) {
+    double mib = bytes / 1048576.0;
+    return new Result(mib / (nanos / 1e9), cpuNanos == 0 ? Double.POSITIVE_INFINITY : mib / (cpuNanos / 1e9));
   }
 
-  private static double plainNettyEcho() throws Exception {
+  /** A plain Netty TCP echo (or sink) with backpressure, on two epoll threads. */
+  private static Result plainNetty(boolean echo) throws Exception {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
     try {
+      AtomicLong sunk = new AtomicLong();
+      CompletableFuture<Long> done = new CompletableFuture<>();
       Channel server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
           .childOption(ChannelOption.TCP_NODELAY, true)
           .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -108,7 +191,14 @@ public final class P2pBench {
               ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                  ctx.write(msg);
+                  if (echo) {
+                    ctx.write(msg);
+                    return;
+                  }
+                  if (sunk.addAndGet(((ByteBuf) msg).readableBytes()) == BYTES) {
+                    done.complete(System.nanoTime());
+                  }
+                  ((ByteBuf) msg).release();
                 }
 
                 @Override
@@ -126,9 +216,9 @@ public final class P2pBench {
               });
             }
           }).bind("127.0.0.1", 0).sync().channel();
-      CompletableFuture<Long> done = new CompletableFuture<>();
-      byte[] chunk = new byte[64 * 1024];
+      byte[] chunk = new byte[Echo.CHUNK];
       new SecureRandom().nextBytes(chunk);
+      long cpu0 = OS.getProcessCpuTime();
       long start = System.nanoTime();
       new Bootstrap().group(group).channel(EpollSocketChannel.class).option(ChannelOption.TCP_NODELAY, true)
           .handler(new ChannelInboundHandlerAdapter() {
@@ -159,14 +249,15 @@ public final class P2pBench {
               received += ((ByteBuf) msg).readableBytes();
               ((ByteBuf) msg).release();
               if (received == BYTES) {
-                done.complete(System.nanoTime() - start);
+                done.complete(System.nanoTime());
                 ctx.close();
               }
             }
           }).connect(server.localAddress()).sync();
-      long nanos = done.get(120, TimeUnit.SECONDS);
+      long end = done.get(120, TimeUnit.SECONDS);
+      long cpu = OS.getProcessCpuTime() - cpu0;
       server.close().sync();
-      return mibPerSecond(BYTES, nanos);
+      return result(BYTES, end - start, cpu);
     } finally {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
     }

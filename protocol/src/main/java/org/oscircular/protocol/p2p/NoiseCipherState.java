@@ -47,6 +47,44 @@ public final class NoiseCipherState {
     }
   }
 
+  /**
+   * Encrypts {@code len} bytes of {@code buf} at {@code off} in place (no associated data, the
+   * transport case) and writes the tag right after them; {@code buf} needs {@code off + len + TAG}
+   * bytes. Returns {@code len + TAG}.
+   */
+  public int encryptInPlace(byte[] buf, int off, int len) {
+    init(Cipher.ENCRYPT_MODE, null);
+    try {
+      return cipher.doFinal(buf, off, len, buf, off);
+    } catch (ShortBufferException e) {
+      throw new IllegalArgumentException("buffer too small for the noise message", e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Decrypts the {@code len}-byte message (ciphertext and tag) at {@code off} of {@code buf} in place
+   * (no associated data). Returns the plaintext length, {@code len - TAG}.
+   *
+   * @throws WireFormatException if authentication fails; the buffer's bytes are then unspecified
+   */
+  public int decryptInPlace(byte[] buf, int off, int len) {
+    if (len < TAG) {
+      throw new WireFormatException("noise message shorter than its authentication tag");
+    }
+    init(Cipher.DECRYPT_MODE, null);
+    try {
+      return cipher.doFinal(buf, off, len, buf, off);
+    } catch (AEADBadTagException e) {
+      throw new WireFormatException("noise message failed authentication (nonce " + (nonce - 1) + ")");
+    } catch (ShortBufferException e) {
+      throw new IllegalArgumentException("buffer too small for the noise message", e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   public byte[] encrypt(byte[] ad, byte[] plaintext) {
     ByteBuffer out = ByteBuffer.allocate(plaintext.length + TAG);
     encrypt(ad, ByteBuffer.wrap(plaintext), out);
