@@ -6,6 +6,8 @@
 //   node peer.mjs dial MULTIADDR STREAMS BYTES_PER_STREAM
 //       dials MULTIADDR, pings it, waits for identify, echoes BYTES_PER_STREAM random bytes on each of
 //       STREAMS concurrent streams, checks them, and exits (0 on success).
+//
+// With PSK_FILE=<swarm key file> in the environment the peer joins that private network (@libp2p/pnet).
 import './polyfill.mjs'
 import { createHash, randomBytes } from 'node:crypto'
 import { createLibp2p } from 'libp2p'
@@ -15,6 +17,8 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { multiaddr } from '@multiformats/multiaddr'
+import { preSharedKey } from '@libp2p/pnet'
+import { readFileSync } from 'node:fs'
 
 const ECHO = '/circular/test/echo/1.0.0'
 const CHUNK = 64 * 1024
@@ -28,7 +32,8 @@ const node = await createLibp2p({
   transports: [tcp()],
   connectionEncrypters: [noise()],
   streamMuxers: [yamux()],
-  services: { identify: identify(), ping: ping() }
+  services: { identify: identify(), ping: ping() },
+  ...(process.env.PSK_FILE ? { connectionProtector: preSharedKey({ psk: readFileSync(process.env.PSK_FILE) }) } : {})
 })
 
 await node.handle(ECHO, async (stream) => {

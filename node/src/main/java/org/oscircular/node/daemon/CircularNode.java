@@ -44,6 +44,7 @@ import org.oscircular.protocol.kad.AnnounceScheduler;
 import org.oscircular.protocol.kad.BlockKey;
 import org.oscircular.protocol.kad.KadConfig;
 import org.oscircular.node.p2p.IdentityFile;
+import org.oscircular.node.p2p.SwarmKeyFile;
 import org.oscircular.protocol.blocks.BlockMessage;
 import org.oscircular.protocol.exchange.ExchangeConfig;
 import org.oscircular.protocol.exchange.OriginMode;
@@ -98,6 +99,9 @@ public final class CircularNode implements AutoCloseable {
             config.integer("p2p.max-connections-per-peer", 1, 100_000),
             config.integer("p2p.max-streams-per-connection", 1, 100_000))
         .withIdleTimeout(config.duration("p2p.idle-timeout"));
+    if (!config.string("p2p.psk-file").isBlank()) {
+      hostConfig = hostConfig.withPsk(SwarmKeyFile.read(Path.of(config.string("p2p.psk-file"))));
+    }
     host = new Host(identity, hostConfig, random);
     resources.add(host);
 

@@ -26,14 +26,22 @@ final class ConnectionUpgrade {
 
   static void install(
       Channel ch, Host host, boolean initiator, PeerId expectedPeer, CompletableFuture<YamuxSession> result) {
+    String network = host.config().psk().map(k -> " (private network " + k.fingerprint()
+        + ": does the peer use the same p2p.psk-file?)").orElse("");
     UpgradeFailure failure = (ctx, reason) -> {
-      LOG.log(Level.WARNING, "closing connection {0} {1}: {2}",
-          initiator ? "to" : "from", describe(ch, expectedPeer), reason);
+      LOG.log(Level.WARNING, "closing connection {0} {1}: {2}{3}",
+          initiator ? "to" : "from", describe(ch, expectedPeer), reason, network);
       result.completeExceptionally(new IOException(reason));
       ctx.close();
     };
-    ch.closeFuture().addListener(f ->
-        result.completeExceptionally(new IOException("connection " + describe(ch, expectedPeer) + " closed during setup")));
+    ch.closeFuture().addListener(f -> {
+      if (!result.isDone()) {
+        // Dialling: worth a line (a wrong address or key). Accepting: scanners do this all the time.
+        LOG.log(initiator ? Level.WARNING : Level.DEBUG, "connection {0} {1} closed by the peer during setup{2}",
+            initiator ? "to" : "from", describe(ch, expectedPeer), network);
+      }
+      result.completeExceptionally(new IOException("connection " + describe(ch, expectedPeer) + " closed during setup"));
+    });
     ch.eventLoop().schedule(() -> {
       if (!result.isDone()) {
         LOG.log(Level.WARNING, "closing connection {0}: setup took longer than {1}", describe(ch, expectedPeer),
@@ -43,6 +51,7 @@ final class ConnectionUpgrade {
       }
     }, host.config().handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
 
+    host.config().psk().ifPresent(psk -> ch.pipeline().addLast("pnet", new PnetHandler(psk, host.random())));
     Multistream security = initiator
         ? Multistream.dialer(List.of(NoiseHandshake.PROTOCOL_ID))
         : Multistream.listener(NoiseHandshake.PROTOCOL_ID::equals);

@@ -174,7 +174,8 @@ public final class Host implements AutoCloseable {
     listeners.add(server);
     Multiaddr bound = ConnectionUpgrade.toMultiaddr((InetSocketAddress) server.localAddress());
     boundAddresses.add(bound);
-    LOG.log(Level.INFO, "libp2p host {0} listening on {1}", peerId(), bound);
+    LOG.log(Level.INFO, "libp2p host {0} listening on {1}{2}", peerId(), bound,
+        config.psk().map(k -> " in private network " + k.fingerprint()).orElse(""));
     return bound;
   }
 

@@ -1,6 +1,9 @@
 package org.oscircular.node.p2p;
 
 import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import org.oscircular.protocol.p2p.PreSharedKey;
 
 /**
  * Settings of a {@link Host}. {@link #defaults()} documents every default.
@@ -13,6 +16,8 @@ import java.time.Duration;
  * @param yamuxReceiveWindow per-stream receive window granted to peers (≥ 256 KiB)
  * @param agentVersion sent in identify
  * @param ioThreads event-loop threads (0 = Netty's default, twice the cores)
+ * @param psk the pre-shared key of a private network (libp2p pnet): only peers with the same key can
+ *     connect; empty for the public network
  */
 public record HostConfig(
     int maxConnections,
@@ -22,9 +27,18 @@ public record HostConfig(
     Duration handshakeTimeout,
     int yamuxReceiveWindow,
     String agentVersion,
-    int ioThreads) {
+    int ioThreads,
+    Optional<PreSharedKey> psk) {
+
+  /** A public-network configuration (no pre-shared key). */
+  public HostConfig(int maxConnections, int maxConnectionsPerPeer, int maxStreamsPerConnection, Duration idleTimeout,
+      Duration handshakeTimeout, int yamuxReceiveWindow, String agentVersion, int ioThreads) {
+    this(maxConnections, maxConnectionsPerPeer, maxStreamsPerConnection, idleTimeout, handshakeTimeout,
+        yamuxReceiveWindow, agentVersion, ioThreads, Optional.empty());
+  }
 
   public HostConfig {
+    Objects.requireNonNull(psk, "psk");
     if (maxConnections < 1 || maxConnectionsPerPeer < 1 || maxStreamsPerConnection < 1) {
       throw new IllegalArgumentException("p2p connection and stream limits must be at least 1");
     }
@@ -47,21 +61,27 @@ public record HostConfig(
 
   public HostConfig withIoThreads(int n) {
     return new HostConfig(maxConnections, maxConnectionsPerPeer, maxStreamsPerConnection, idleTimeout,
-        handshakeTimeout, yamuxReceiveWindow, agentVersion, n);
+        handshakeTimeout, yamuxReceiveWindow, agentVersion, n, psk);
   }
 
   public HostConfig withLimits(int connections, int perPeer, int streams) {
     return new HostConfig(connections, perPeer, streams, idleTimeout, handshakeTimeout, yamuxReceiveWindow,
-        agentVersion, ioThreads);
+        agentVersion, ioThreads, psk);
   }
 
   public HostConfig withIdleTimeout(Duration idle) {
     return new HostConfig(maxConnections, maxConnectionsPerPeer, maxStreamsPerConnection, idle, handshakeTimeout,
-        yamuxReceiveWindow, agentVersion, ioThreads);
+        yamuxReceiveWindow, agentVersion, ioThreads, psk);
   }
 
   public HostConfig withHandshakeTimeout(Duration t) {
     return new HostConfig(maxConnections, maxConnectionsPerPeer, maxStreamsPerConnection, idleTimeout, t,
-        yamuxReceiveWindow, agentVersion, ioThreads);
+        yamuxReceiveWindow, agentVersion, ioThreads, psk);
+  }
+
+  /** Joins the private network of {@code key} (null: the public network). */
+  public HostConfig withPsk(PreSharedKey key) {
+    return new HostConfig(maxConnections, maxConnectionsPerPeer, maxStreamsPerConnection, idleTimeout,
+        handshakeTimeout, yamuxReceiveWindow, agentVersion, ioThreads, Optional.ofNullable(key));
   }
 }

@@ -63,10 +63,17 @@ final class JsPeer implements AutoCloseable {
 
   /** Starts {@code node peer.mjs args…}, installing the pinned npm packages first if needed. */
   static JsPeer start(String... args) throws IOException, InterruptedException {
+    return start(java.util.Map.of(), args);
+  }
+
+  /** Like {@link #start(String...)}, with extra environment variables (e.g. {@code PSK_FILE}). */
+  static JsPeer start(java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
     ensureInstalled();
     List<String> cmd = new ArrayList<>(List.of(node(), "peer.mjs"));
     cmd.addAll(List.of(args));
-    return new JsPeer(new ProcessBuilder(cmd).directory(DIR.toFile()).start());
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(DIR.toFile());
+    pb.environment().putAll(env);
+    return new JsPeer(pb.start());
   }
 
   static String node() throws IOException {
@@ -80,7 +87,7 @@ final class JsPeer implements AutoCloseable {
   }
 
   static synchronized void ensureInstalled() throws IOException, InterruptedException {
-    if (Files.isDirectory(DIR.resolve("node_modules/libp2p"))) {
+    if (Files.isDirectory(DIR.resolve("node_modules/@libp2p/pnet"))) {
       return;
     }
     Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")

@@ -21,6 +21,21 @@ class P2pFuzzTest {
     Arrays.fill(EPHEMERAL, (byte) 9);
   }
 
+  /** The swarm key file comes from disk: it parses to a key that writes back the same, or is rejected. */
+  @FuzzTest(maxDuration = "10s")
+  void swarmKeyFilesParseOrAreRejectedWithAReason(byte[] data) {
+    try {
+      PreSharedKey k = PreSharedKey.parse(data);
+      if (!k.equals(PreSharedKey.parse(k.toFile()))) {
+        throw new AssertionError("swarm key does not read back");
+      }
+    } catch (IllegalArgumentException expected) {
+      if (expected.getMessage() == null || expected.getMessage().isBlank()) {
+        throw new AssertionError("rejected without a reason", expected);
+      }
+    }
+  }
+
   @FuzzTest(maxDuration = "10s")
   void varintReadOnlyThrowsWireFormatException(byte[] data) {
     ByteBuffer in = ByteBuffer.wrap(data);
