@@ -11,6 +11,7 @@ import org.oscircular.node.p2p.Connection;
 import org.oscircular.node.p2p.Host;
 import org.oscircular.node.p2p.HostConfig;
 import org.oscircular.node.p2p.Ping;
+import org.oscircular.node.p2p.SwarmKeyFile;
 import org.oscircular.protocol.p2p.IdentityKey;
 import org.oscircular.protocol.p2p.Multiaddr;
 import picocli.CommandLine.Command;
@@ -35,6 +36,10 @@ final class PingCommand implements Callable<Integer> {
   @Option(names = "--timeout", defaultValue = "10s", description = "Timeout for connecting and for all pings (default: ${DEFAULT-VALUE}).")
   String timeout;
 
+  @Option(names = "--psk-file", paramLabel = "FILE",
+      description = "Swarm key file of the peer's private network (same as p2p.psk-file); omit for a public peer.")
+  java.nio.file.Path pskFile;
+
   @Override
   public Integer call() throws Exception {
     if (count < 1) {
@@ -45,7 +50,11 @@ final class PingCommand implements Callable<Integer> {
     var out = spec.commandLine().getOut();
     // A throwaway identity: pinging must not need (or create) the node's key.
     SecureRandom random = new SecureRandom();
-    try (Host host = new Host(IdentityKey.generate(random), HostConfig.defaults().withIoThreads(1), random)) {
+    HostConfig config = HostConfig.defaults().withIoThreads(1);
+    if (pskFile != null) {
+      config = config.withPsk(SwarmKeyFile.read(pskFile));
+    }
+    try (Host host = new Host(IdentityKey.generate(random), config, random)) {
       Connection c = unwrap(() -> host.dial(target).get(ms, TimeUnit.MILLISECONDS));
       out.println("connected to " + c.remotePeer() + " at " + c.remoteAddress());
       List<Duration> rtts = new ArrayList<>(unwrap(() -> Ping.ping(c, count, random).get(ms, TimeUnit.MILLISECONDS)));

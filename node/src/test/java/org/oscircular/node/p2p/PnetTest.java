@@ -157,6 +157,21 @@ class PnetTest {
   }
 
   @Test
+  void cliPingReachesAPrivateHostOnlyWithItsKeyFile(@TempDir Path dir) throws Exception {
+    PreSharedKey psk = PreSharedKey.generate(RANDOM);
+    Path keyFile = Files.write(dir.resolve("swarm.key"), psk.toFile());
+    Multiaddr addr = listen(newHost(psk));
+
+    java.io.StringWriter out = new java.io.StringWriter();
+    var cl = org.oscircular.node.cli.CircularCli.commandLine();
+    cl.setOut(new java.io.PrintWriter(out));
+    cl.setErr(new java.io.PrintWriter(new java.io.StringWriter()));
+    assertEquals(0, cl.execute("ping", addr.toString(), "-c", "2", "--psk-file", keyFile.toString()), out.toString());
+    assertEquals(2, out.toString().lines().filter(l -> l.matches("ping \\d+: time=[0-9.]+ ms")).count(), out.toString());
+    assertTrue(cl.execute("ping", addr.toString(), "-c", "1", "--timeout", "5s") != 0, "without the key the ping fails");
+  }
+
+  @Test
   void aMissingOrBrokenKeyFileIsReportedWithItsPath(@TempDir Path dir) throws Exception {
     Path missing = dir.resolve("none.key");
     java.io.IOException e = assertThrows(java.io.IOException.class, () -> SwarmKeyFile.read(missing));
