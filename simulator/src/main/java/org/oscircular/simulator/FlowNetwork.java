@@ -9,9 +9,10 @@ import java.util.Arrays;
  * completion event; a rate change schedules an earlier one only when the flow would now finish earlier, and an
  * event that fires before its flow is done simply re-arms itself.
  *
- * <p>When the last computation covered more than {@code largeComponent} flows (an origin shared by thousands of
- * downloads), the next computation waits {@code largeComponentDelay} of virtual time to batch the changes: those
- * flows each get a small share of a big link, so the delay is small against their transfer times.
+ * <p>Links whose component had more than {@code largeComponent} flows at their last computation (an origin shared
+ * by thousands of downloads) batch their changes over {@code largeComponentDelay} of virtual time: those flows
+ * each get a small share of a big link, so the delay is small against their transfer times. Links of small
+ * components (a LAN) are recomputed at once.
  */
 final class FlowNetwork {
     /** Told when a flow has moved all its bytes. */
@@ -23,7 +24,6 @@ final class FlowNetwork {
     private final Engine engine;
     private final int largeComponent;
     private final long largeComponentDelay;
-    private int lastComponentFlows;
 
     // links
     private double[] capacity = new double[64]; // bytes per nanosecond
@@ -53,6 +53,11 @@ final class FlowNetwork {
     private int[] dirty = new int[64];
     private int dirtyCount;
     private boolean recomputeScheduled;
+    private int[] largeDirty = new int[64];
+    private int largeDirtyCount;
+    private boolean largeScheduled;
+    /** Flows in the component each link was part of at its last rate computation. */
+    private int[] componentSize = new int[64];
     private int epoch;
     private int[] compLinks = new int[64];
     private int[] compFlows = new int[256];
@@ -85,6 +90,7 @@ final class FlowNetwork {
             linkFlows = Arrays.copyOf(linkFlows, n);
             linkFlowCount = Arrays.copyOf(linkFlowCount, n);
             linkMark = Arrays.copyOf(linkMark, n);
+            componentSize = Arrays.copyOf(componentSize, n);
             remCap = Arrays.copyOf(remCap, n);
             unfrozen = Arrays.copyOf(unfrozen, n);
         }
@@ -243,62 +249,92 @@ final class FlowNetwork {
     }
 
     private void markDirty(int l) {
+        if (componentSize[l] > largeComponent && largeComponentDelay > 0) {
+            if (largeDirtyCount == largeDirty.length) {
+                largeDirty = Arrays.copyOf(largeDirty, largeDirtyCount * 2);
+            }
+            largeDirty[largeDirtyCount++] = l;
+            if (!largeScheduled) {
+                largeScheduled = true;
+                engine.after(largeComponentDelay, this::recomputeLarge);
+            }
+            return;
+        }
         if (dirtyCount == dirty.length) {
             dirty = Arrays.copyOf(dirty, dirtyCount * 2);
         }
         dirty[dirtyCount++] = l;
         if (!recomputeScheduled) {
             recomputeScheduled = true;
-            engine.after(lastComponentFlows > largeComponent ? largeComponentDelay : 0, this::recompute);
+            engine.after(0, this::recomputeNow);
         }
     }
 
-    private void recompute() {
+    private void recomputeNow() {
         recomputeScheduled = false;
+        recompute(dirty, dirtyCount);
+        dirtyCount = 0;
+    }
+
+    private void recomputeLarge() {
+        largeScheduled = false;
+        int n = largeDirtyCount;
+        largeDirtyCount = 0;
+        int[] seeds = largeDirty;
+        largeDirty = new int[Math.max(64, seeds.length)];
+        recompute(seeds, n);
+    }
+
+    private void recompute(int[] seeds, int seedCount) {
         recomputations++;
         long now = engine.now();
         int mark = ++epoch;
         int nl = 0;
         int nf = 0;
-        // Collect the connected component(s) of the dirty links: links -> flows -> links ...
-        int[] stack = compLinks;
-        for (int i = 0; i < dirtyCount; i++) {
-            int l = dirty[i];
-            if (linkMark[l] != mark) {
-                linkMark[l] = mark;
-                if (nl == stack.length) {
-                    stack = compLinks = Arrays.copyOf(stack, nl * 2);
-                }
-                stack[nl++] = l;
+        // Collect the connected component of each dirty link (links -> flows -> links ...) and label its links
+        // with its size, which decides whether their next change is batched.
+        for (int d = 0; d < seedCount; d++) {
+            int seed = seeds[d];
+            if (linkMark[seed] == mark) {
+                continue;
             }
-        }
-        dirtyCount = 0;
-        for (int i = 0; i < nl; i++) {
-            int l = compLinks[i];
-            int[] list = linkFlows[l];
-            for (int k = 0; k < linkFlowCount[l]; k++) {
-                int f = list[k];
-                if (flowMark[f] == mark) {
-                    continue;
-                }
-                flowMark[f] = mark;
-                if (nf == compFlows.length) {
-                    compFlows = Arrays.copyOf(compFlows, nf * 2);
-                }
-                compFlows[nf++] = f;
-                for (int m : path[f]) {
-                    if (linkMark[m] != mark) {
-                        linkMark[m] = mark;
-                        if (nl == compLinks.length) {
-                            compLinks = Arrays.copyOf(compLinks, nl * 2);
+            int linkStart = nl;
+            int flowStart = nf;
+            linkMark[seed] = mark;
+            if (nl == compLinks.length) {
+                compLinks = Arrays.copyOf(compLinks, nl * 2);
+            }
+            compLinks[nl++] = seed;
+            for (int i = linkStart; i < nl; i++) {
+                int l = compLinks[i];
+                int[] list = linkFlows[l];
+                for (int k = 0; k < linkFlowCount[l]; k++) {
+                    int f = list[k];
+                    if (flowMark[f] == mark) {
+                        continue;
+                    }
+                    flowMark[f] = mark;
+                    if (nf == compFlows.length) {
+                        compFlows = Arrays.copyOf(compFlows, nf * 2);
+                    }
+                    compFlows[nf++] = f;
+                    for (int m : path[f]) {
+                        if (linkMark[m] != mark) {
+                            linkMark[m] = mark;
+                            if (nl == compLinks.length) {
+                                compLinks = Arrays.copyOf(compLinks, nl * 2);
+                            }
+                            compLinks[nl++] = m;
                         }
-                        compLinks[nl++] = m;
                     }
                 }
             }
+            int size = nf - flowStart;
+            for (int i = linkStart; i < nl; i++) {
+                componentSize[compLinks[i]] = size;
+            }
         }
         componentFlowsVisited += nf;
-        lastComponentFlows = nf;
         // Bring every flow's progress up to now at its old rate.
         for (int i = 0; i < nf; i++) {
             int f = compFlows[i];
