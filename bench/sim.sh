@@ -4,6 +4,7 @@
 #   bench/sim.sh                      # 10k (median of 3) and 100k hosts
 #   bench/sim.sh 10000 100000 1000000 # add 1M hosts (needs SIM_BENCH_HEAP=8g)
 #   bench/sim.sh --boot-blocks=64 1000000
+#   bench/sim.sh --build-only 100000 1000000   # heap of a built world before anyone boots
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 . "$root/bin/find-jdk.sh"

@@ -12,7 +12,8 @@ import java.util.Map;
  * Scale benchmark of the simulator (run by {@code bench/sim.sh}): for growing numbers of hosts it prints events per
  * CPU second, wall time, and heap bytes per host (world built, and at the end of the run), with ratios to the
  * smallest size measured in the same run. CPU time (of the simulating thread) is reported next to wall time
- * because the machine may be shared.
+ * because the machine may be shared. {@code --build-only} builds and schedules each world without running it
+ * (the heap a world of that size needs before anyone boots).
  */
 public final class SimBench {
     private SimBench() {}
@@ -24,7 +25,12 @@ public final class SimBench {
         List<Integer> sizes = new ArrayList<>();
         int reps = 3;
         int bootBlocks = 256;
+        boolean buildOnly = false;
         for (String a : args) {
+            if (a.equals("--build-only")) {
+                buildOnly = true;
+                continue;
+            }
             if (a.startsWith("--reps=")) {
                 reps = Integer.parseInt(a.substring(7));
             } else if (a.startsWith("--boot-blocks=")) {
@@ -46,7 +52,7 @@ public final class SimBench {
             List<Row> rows = new ArrayList<>();
             int n = size >= 100_000 ? 1 : reps;
             for (int r = 0; r < n; r++) {
-                rows.add(run(size, bootBlocks, r + 1));
+                rows.add(run(size, bootBlocks, r + 1, buildOnly));
             }
             rows.sort((a, b) -> Double.compare(a.events / a.cpu, b.events / b.cpu));
             Row median = rows.get(rows.size() / 2);
@@ -60,7 +66,7 @@ public final class SimBench {
         }
     }
 
-    private static Row run(int hosts, int bootBlocks, long seed) {
+    private static Row run(int hosts, int bootBlocks, long seed, boolean buildOnly) {
         int sites = Math.max(1, hosts / 100);
         String yaml = String.format(Locale.ROOT, """
                 seed: %d
@@ -78,7 +84,9 @@ public final class SimBench {
         Simulation sim = new Simulation(sc);
         sim.schedule();
         long built = usedAfterGc() - before;
-        sim.run();
+        if (!buildOnly) {
+            sim.run();
+        }
         double cpu = (threads.getCurrentThreadCpuTime() - cpu0) / 1e9;
         double wall = (System.nanoTime() - wall0) / 1e9;
         long end = usedAfterGc() - before;
