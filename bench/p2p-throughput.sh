@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# libp2p loopback benchmark: echo throughput through noise+yamux vs a plain Netty TCP echo measured in
+# libp2p loopback benchmark: echo and one-way throughput through noise+yamux vs plain Netty TCP measured in
 # the same run, and connection setups per second. Options (Java system properties):
-#   BENCH_OPTS="-Dbench.bytes=134217728 -Dbench.rounds=5 -Dbench.handshakes=200"
+#   BENCH_OPTS="-Dbench.bytes=268435456 -Dbench.rounds=5 -Dbench.handshakes=200 -Dbench.window=1048576 -Dbench.psk=true"
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 . bin/find-jdk.sh

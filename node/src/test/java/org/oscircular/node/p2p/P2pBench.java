@@ -47,6 +47,9 @@ public final class P2pBench {
   private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
   private static final int HANDSHAKES = Integer.getInteger("bench.handshakes", 200);
   private static final String SINK = "/circular/test/sink/1.0.0";
+  /** With {@code -Dbench.psk=true} both hosts join one private network (pnet adds XSalsa20 each way). */
+  private static final org.oscircular.protocol.p2p.PreSharedKey PSK = Boolean.getBoolean("bench.psk")
+      ? org.oscircular.protocol.p2p.PreSharedKey.generate(new SecureRandom()) : null;
   private static final com.sun.management.OperatingSystemMXBean OS =
       (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
@@ -59,8 +62,8 @@ public final class P2pBench {
   }
 
   public static void main(String[] args) throws Exception {
-    System.out.printf("%d MiB per round, %d rounds, medians; ratios are to the plain TCP line of the same kind%n",
-        BYTES >> 20, ROUNDS);
+    System.out.printf("%d MiB per round, %d rounds, medians; ratios are to the plain TCP line of the same kind%s%n",
+        BYTES >> 20, ROUNDS, PSK == null ? "" : "; libp2p hosts in a private network (pnet)");
     Result plainEcho = median(ROUNDS, () -> plainNetty(true));
     Result plainOneWay = median(ROUNDS, () -> plainNetty(false));
     try (Host server = newHost(); Host client = newHost()) {
@@ -108,7 +111,7 @@ public final class P2pBench {
   private static HostConfig withWindow(HostConfig c) {
     int w = Integer.getInteger("bench.window", c.yamuxReceiveWindow());
     return new HostConfig(c.maxConnections(), c.maxConnectionsPerPeer(), c.maxStreamsPerConnection(), c.idleTimeout(),
-        c.handshakeTimeout(), w, c.agentVersion(), c.ioThreads());
+        c.handshakeTimeout(), w, c.agentVersion(), c.ioThreads()).withPsk(PSK);
   }
 
   /** Counts what arrives, closes its side after the peer's FIN. */
