@@ -32,8 +32,8 @@ public final class Archive {
   static final String CATALOG_DOC = "catalog";
   static final String SEQUENCE_DOC = "catalog-sequence";
 
-  private final Catalog catalog;
-  private final String catalogSource;
+  private volatile Catalog catalog;
+  private volatile String catalogSource;
   private final TrustedKeys trust;
   private final RocksBlockStore store;
   private final BlockFetcher fetcher;
@@ -117,6 +117,37 @@ public final class Archive {
 
   public Catalog catalog() {
     return catalog;
+  }
+
+  /**
+   * Asks the origins, in order, for a newer catalog and switches to the first valid one whose sequence
+   * is higher than the current one's (rollback and expiry rules as at open). Returns whether the catalog
+   * changed. Versions it adds are readable at once; versions it drops stay readable while their tables
+   * are cached. Throws only when no origin gave a valid catalog at least as new as the current one.
+   */
+  public synchronized boolean refresh() throws IOException {
+    Catalog current = catalog;
+    List<String> failures = new ArrayList<>();
+    String key = fetcher.origins().getFirst().describe();
+    for (Origin o : fetcher.origins()) {
+      try {
+        byte[] signed = o.get(OriginLayout.CATALOG, CatalogCodec.MAX_CATALOG_BYTES);
+        Catalog c = Documents.openCatalog(signed, trust, current.sequence(), clock.instant());
+        if (c.sequence() == current.sequence()) {
+          return false;
+        }
+        store.putDocument(CATALOG_DOC + "@" + key, signed);
+        store.putDocument(SEQUENCE_DOC + "@" + key, ByteBuffer.allocate(8).putLong(c.sequence()).array());
+        catalog = c;
+        catalogSource = o.describe();
+        LOG.log(System.Logger.Level.INFO, "catalog sequence " + c.sequence() + " from " + o.describe() + ": "
+            + c.entries().size() + " versions");
+        return true;
+      } catch (IOException e) {
+        failures.add(o.describe() + ": " + e.getMessage());
+      }
+    }
+    throw new IOException("catalog refresh failed: " + String.join("; ", failures));
   }
 
   /** Where the catalog came from: an origin, or the cache when no origin answered. */

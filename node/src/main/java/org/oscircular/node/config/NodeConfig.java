@@ -126,7 +126,7 @@ public final class NodeConfig {
       integer(k, k.equals("fetch.readahead-blocks") ? 0 : 1, 100_000);
     }
     integer("fetch.retries", 1, 100);
-    for (String k : List.of("fetch.timeout", "fetch.backoff", "p2p.idle-timeout", "mdns.interval",
+    for (String k : List.of("catalog.refresh-interval", "fetch.timeout", "fetch.backoff", "p2p.idle-timeout", "mdns.interval",
         "exchange.request-timeout", "exchange.origin-hedge-delay")) {
       duration(k);
     }

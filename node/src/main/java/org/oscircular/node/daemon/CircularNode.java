@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +22,6 @@ import org.oscircular.node.archive.ImagePinner;
 import org.oscircular.node.boot.BootHttpServer;
 import org.oscircular.node.boot.BootImages;
 import org.oscircular.node.nbd.ArchiveExports;
-import org.oscircular.node.nbd.NbdExports;
 import org.oscircular.node.nbd.NbdServer;
 import org.oscircular.node.cache.CacheConfig;
 import org.oscircular.node.cache.RocksBlockStore;
@@ -66,6 +66,10 @@ public final class CircularNode implements AutoCloseable {
       .daemon().name("circular-node-", 0).factory());
   private Host host;
   private DhtNode dht;
+  private ArchiveBlockProvider provider;
+  /** The NBD exports, replaced when a catalog refresh brings new versions. */
+  private final java.util.concurrent.atomic.AtomicReference<List<org.oscircular.node.nbd.NbdExport>> nbdExports =
+      new java.util.concurrent.atomic.AtomicReference<>(List.of());
   private Archive archive;
   private PeerExchange exchange;
   private MetricsServer metrics;
@@ -136,7 +140,7 @@ public final class CircularNode implements AutoCloseable {
     if (sharing) {
       resources.add(exchange);
       // Serving peers.
-      var provider = new ArchiveBlockProvider(archive, name -> seed || exchange.isDesignated(name),
+      provider = new ArchiveBlockProvider(archive, name -> seed || exchange.isDesignated(name),
           config.bool("exchange.fault.corrupt-uploads"));
       provider.refreshIndex();
       PeerExchanges.serve(host, provider, background, config.integer("exchange.max-uploads", 1, 100_000),
@@ -178,7 +182,8 @@ public final class CircularNode implements AutoCloseable {
       ExecutorService reads = Executors.newFixedThreadPool(8,
           Thread.ofPlatform().daemon().name("nbd-read-", 0).factory());
       resources.add(reads::shutdownNow);
-      NbdServer nbd = NbdServer.start(hostPort(nbdListen), NbdExports.of(new ArchiveExports(archive).list()), reads, 2);
+      nbdExports.set(new ArchiveExports(archive).list());
+      NbdServer nbd = NbdServer.start(hostPort(nbdListen), nbdExports::get, reads, 2);
       resources.add(nbd);
       nbdPort = nbd.address().getPort();
       LOG.log(Level.INFO, "NBD exports on {0}", nbd.address());
@@ -199,6 +204,11 @@ public final class CircularNode implements AutoCloseable {
     }
     if (seed) {
       background.execute(this::preheat);
+    }
+    Duration refresh = config.duration("catalog.refresh-interval");
+    if (!refresh.isZero()) {
+      timers.scheduleWithFixedDelay(() -> refreshCatalog(seed), refresh.toMillis(), refresh.toMillis(),
+          TimeUnit.MILLISECONDS);
     }
     LOG.log(Level.INFO, "node {0} up as {1}: {2} image versions, catalog from {3}", host.peerId(),
         seed ? "seed" : "client", archive.versions().size(), archive.catalogSource());
@@ -261,13 +271,37 @@ public final class CircularNode implements AutoCloseable {
   }
 
   /** A seed pins every live version, so it serves a lab from its own cache. */
-  private void preheat() {
+  /**
+   * Polls the origins for a newer catalog. New versions are served to peers at once and, on a seed,
+   * pinned and announced (the seed preheats them before lab machines ask), and exported over NBD. The
+   * FUSE tree lists the versions known at start; it shows new ones after a restart.
+   */
+  private void refreshCatalog(boolean seed) {
+    try {
+      if (archive.refresh()) {
+        nbdExports.set(new ArchiveExports(archive).list());
+        if (provider != null) {
+          provider.refreshIndex();
+        }
+        if (seed) {
+          preheat();
+        }
+      }
+    } catch (Exception e) {
+      LOG.log(Level.WARNING, "catalog refresh: {0}", e.getMessage());
+    }
+  }
+
+  private final java.util.Set<String> preheated = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  private synchronized void preheat() {
     for (Catalog.Entry e : archive.versions()) {
-      if (e.retired()) {
+      if (e.retired() || preheated.contains(e.id())) {
         continue;
       }
       try {
         ImagePinner.pin(archive, e, background, p -> { });
+        preheated.add(e.id());
         LOG.log(Level.INFO, "seed: {0} pinned", e.id());
         announce(e);
       } catch (Exception ex) {

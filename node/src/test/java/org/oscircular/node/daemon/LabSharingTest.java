@@ -31,6 +31,7 @@ class LabSharingTest {
   static Path trust;
   static String sha1;
   static String sha2;
+  static Path publisherKey;
 
   @BeforeAll
   static void publishTwoVersions() throws Exception {
@@ -40,8 +41,8 @@ class LabSharingTest {
     trust = dir.resolve("trusted-keys");
     Files.copy(dir.resolve("publisher.key.pub"), trust);
     origin = dir.resolve("origin");
+    publisherKey = key;
     sha1 = publish(key, 1, 11);
-    sha2 = publish(key, 2, 22);
   }
 
   private static String publish(Path key, int version, long seed) throws Exception {
@@ -66,7 +67,8 @@ class LabSharingTest {
         everyone.add(lab.address(1 + i, ids.get(i)));
       }
       List<String> common = List.of("origins = " + url, "trust.file = " + trust,
-          "p2p.peers = " + String.join(", ", everyone), "exchange.bad-blocks-before-ban = 1");
+          "p2p.peers = " + String.join(", ", everyone), "exchange.bad-blocks-before-ban = 1",
+          "catalog.refresh-interval = 2s");
       int liar = 1 + CLIENTS;
       Lab.Node seed = lab.startNode(1, ids.get(0), with(common, "node.role = seed"));
       List<Lab.Node> clients = new ArrayList<>();
@@ -121,9 +123,14 @@ class LabSharingTest {
       assertThat(bad).as("corrupt blocks detected").isGreaterThanOrEqualTo(1);
       assertThat(bans).as("bans of the corrupting peer").isGreaterThanOrEqualTo(1);
 
-      // With the origin gone, version 2 (preheated by the seed) still reads, from the seed and the LAN,
-      // this time through each client's NBD export.
+      // Version 2 is published while the lab runs: every node picks it up from the refreshed catalog and
+      // the seed preheats it. Then, with the origin gone, it still reads from the seed and the LAN, this
+      // time through each client's NBD export.
+      sha2 = publish(publisherKey, 2, 22);
       Lab.awaitLog(seed, "seed: lab:2 pinned", 300);
+      for (Lab.Node c : clients) {
+        Lab.awaitLog(c, "catalog sequence 2 from", 60);
+      }
       lab.stopOrigin();
       assertThat(readAll(clients, c -> Lab.sha256OverNbd(c, "lab:2"))).containsOnly(sha2);
     }
