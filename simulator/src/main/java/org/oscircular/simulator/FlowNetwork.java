@@ -383,7 +383,10 @@ final class FlowNetwork {
             if (r != rate[f]) {
                 rate[f] = r;
                 long eta = r > 0 ? now + (long) Math.ceil(remaining[f] / r) : Long.MAX_VALUE;
-                if (eta < pendingAt[f]) {
+                // In a large component rates creep up by tiny steps; an earlier event is only worth adding (and
+                // the old one left stale in the queue) when the finish moves by more than the batching delay.
+                long slack = componentSize[path[f][0]] > largeComponent ? largeComponentDelay : 0;
+                if (eta < pendingAt[f] - slack) {
                     int v = version[f];
                     pendingAt[f] = eta;
                     engine.at(eta, () -> completionDue(f, v, eta));
