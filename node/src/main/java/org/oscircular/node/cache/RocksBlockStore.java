@@ -339,6 +339,22 @@ public final class RocksBlockStore implements AutoCloseable {
     if (!verifies(entry, stored)) {
       return PutResult.REJECTED_UNVERIFIED;
     }
+    return insert(entry, stored);
+  }
+
+  /**
+   * Caches bytes the caller has just checked with {@link BlockVerifier#verify} against {@code entry}
+   * (length, SHA1 and SHA-256), as every block source of the read path must before returning them, so
+   * the cache does not hash the same bytes a second time. Anything else must use {@link #put}.
+   */
+  public PutResult putVerified(BlockEntry.Stored entry, byte[] stored) throws IOException {
+    if (stored.length != entry.storedLength()) {
+      return PutResult.REJECTED_UNVERIFIED;
+    }
+    return insert(entry, stored);
+  }
+
+  private PutResult insert(BlockEntry.Stored entry, byte[] stored) throws IOException {
     BlockName name = entry.name();
     int size = stored.length;
     synchronized (this) {
