@@ -416,7 +416,6 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
     link(st).thenCompose(l -> l.want(entry.name())).whenComplete((reply, err) -> {
       // Verify off the loop thread; only the verdict goes to the policy.
       ExchangeEvent ev;
-      byte[] verified = null;
       if (err != null) {
         LOG.log(Level.DEBUG, "want {0} from {1} failed: {2}", entry.name(), st.id, err.getMessage());
         ev = new ExchangeEvent.RequestFailed(handle, block);
@@ -435,19 +434,22 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
           case PeerLink.Reply.NotHeld n -> new ExchangeEvent.DontHave(handle, block);
           case PeerLink.Reply.Busy b -> new ExchangeEvent.RequestFailed(handle, block);
         };
-        if (reply instanceof PeerLink.Reply.Got g && ev instanceof ExchangeEvent.BlockReceived br && br.valid()) {
-          verified = g.data();
-        }
       }
-      byte[] data = verified;
-      loop.execute(() -> {
-        Pending now = pending.get(block);
-        if (data != null && now != null && now.data == null) {
-          now.data = data;
-          now.source = label;
-        }
-        handle(ev);
-      });
+      // Only bytes that verified travel on to the readers.
+      boolean valid = ev instanceof ExchangeEvent.BlockReceived br && br.valid();
+      post(block, valid ? ((PeerLink.Reply.Got) reply).data() : null, label, ev);
+    });
+  }
+
+  /** Keeps the first verified copy of a block (if {@code data} is one) and tells the policy, on the loop. */
+  private void post(int block, byte[] data, String source, ExchangeEvent ev) {
+    loop.execute(() -> {
+      Pending now = pending.get(block);
+      if (data != null && now != null && now.data == null) {
+        now.data = data;
+        now.source = source;
+      }
+      handle(ev);
     });
   }
 
@@ -468,16 +470,7 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
         LOG.log(Level.WARNING, "origin fetch of block {0} failed: {1}", entry.name(), e.getMessage());
         ev = new ExchangeEvent.RequestFailed(BlockExchange.ORIGIN, block);
       }
-      byte[] got = data;
-      ExchangeEvent event = ev;
-      loop.execute(() -> {
-        Pending now = pending.get(block);
-        if (got != null && now != null && now.data == null) {
-          now.data = got;
-          now.source = "origin";
-        }
-        handle(event);
-      });
+      post(block, data, "origin", ev);
     });
   }
 
