@@ -23,6 +23,9 @@ import org.oscircular.protocol.kad.KadConfig;
 import org.oscircular.protocol.kad.LookupResult;
 import org.oscircular.protocol.p2p.IdentityKey;
 import org.oscircular.protocol.p2p.Multiaddr;
+import org.oscircular.protocol.p2p.Multibase;
+import org.oscircular.protocol.p2p.Multihash;
+import org.oscircular.protocol.p2p.Varint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -160,7 +163,8 @@ final class DhtCommand implements Runnable {
     @Spec CommandSpec spec;
     @picocli.CommandLine.Mixin Join join;
 
-    @Parameters(paramLabel = "SHA1", description = "Block name (hex SHA-1, bafkrcf… CID or sha1 multihash hex).")
+    @Parameters(paramLabel = "SHA1", description = "Block name (hex SHA-1, bafkrcf… CID or sha1 multihash hex), "
+        + "or any other CID (CIDv1 base32/base58, CIDv0 Qm…), e.g. content another kad-dht implementation provides.")
     String block;
 
     @Option(names = {"-n", "--count"}, defaultValue = "20", description = "Stop after this many providers (default: ${DEFAULT-VALUE}).")
@@ -168,16 +172,43 @@ final class DhtCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      BlockKey key = BlockKey.parse(block);
+      Multihash key = contentKey(block);
+      String label = key.code() == Multihash.SHA1 && key.digest().length == 20
+          ? "block " + BlockKey.fromMultihash(key.toBytes()).cid() + " (" + BlockKey.fromMultihash(key.toBytes()).hex() + ")"
+          : "key " + block.strip() + " (multihash " + java.util.HexFormat.of().formatHex(key.toBytes()) + ")";
       var out = spec.commandLine().getOut();
       return join.run(false, (dht, ms) -> {
         LookupResult<KadContact> r = await(dht.findProviders(key, count), ms);
-        out.println("block " + key.cid() + " (" + key.hex() + "): " + r.providers().size() + " provider(s), "
+        out.println(label + ": " + r.providers().size() + " provider(s), "
             + r.rpcs() + " queries, " + r.hops() + " hops, " + r.elapsedMillis() + " ms");
         for (KadContact c : r.providers()) out.println("  " + c);
         out.flush();
         return r.providers().isEmpty() ? 1 : 0;
       });
+    }
+  }
+
+  /**
+   * The DHT key (a multihash) named by {@code text}: a block name in any form {@link BlockKey#parse} reads, a CIDv1
+   * in multibase base32 ({@code b…}) or base58btc ({@code z…}), or a CIDv0 ({@code Qm…}, a bare sha2-256 multihash).
+   */
+  static Multihash contentKey(String text) {
+    try {
+      return Multihash.fromBytes(BlockKey.parse(text).multihash());
+    } catch (IllegalArgumentException notABlockName) {
+      String t = text.strip();
+      try {
+        if (t.startsWith("Qm")) return Multihash.fromBytes(Multibase.decodeBase58btc(t));
+        java.nio.ByteBuffer cid = java.nio.ByteBuffer.wrap(Multibase.decode(t));
+        long version = Varint.readComplete(cid);
+        if (version != 1) throw new IllegalArgumentException("CID version " + version + ", expected 1");
+        Varint.readComplete(cid); // the content codec does not change the DHT key
+        Multihash mh = Multihash.read(cid);
+        if (cid.hasRemaining()) throw new IllegalArgumentException(cid.remaining() + " bytes after the multihash");
+        return mh;
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("not a block name or CID (" + e.getMessage() + "): " + text);
+      }
     }
   }
 

@@ -31,6 +31,7 @@ import org.oscircular.protocol.kad.LookupAction;
 import org.oscircular.protocol.kad.LookupResult;
 import org.oscircular.protocol.kad.RoutingTable;
 import org.oscircular.protocol.p2p.Multiaddr;
+import org.oscircular.protocol.p2p.Multihash;
 import org.oscircular.protocol.p2p.PeerId;
 
 /**
@@ -45,6 +46,11 @@ import org.oscircular.protocol.p2p.PeerId;
 public final class DhtNode implements AutoCloseable {
     public static final String PROTOCOL_ID = "/circular/kad/1.0.0";
     private static final int REFRESH_TRIES = 1 << 16;
+    /**
+     * Identify agents of implementations that read the multi-key ADD_PROVIDER extension ({@code additionalKeys}):
+     * ours. Everyone else gets standard one-key messages.
+     */
+    static final String MULTI_KEY_AGENT_PREFIX = "circular/";
     private static final System.Logger LOG = System.getLogger(DhtNode.class.getName());
 
     private final Host host;
@@ -119,7 +125,16 @@ public final class DhtNode implements AutoCloseable {
      * store without any query when it already holds that many.
      */
     public CompletableFuture<LookupResult<KadContact>> findProviders(BlockKey block, int wanted) {
-        byte[] key = block.multihash();
+        return findProviders(Multihash.fromBytes(block.multihash()), wanted);
+    }
+
+    /**
+     * GET_PROVIDERS lookup for any multihash key (a block's sha1 multihash, or e.g. the sha2-256 multihash of a
+     * CID another kad-dht implementation provides), stopping after {@code wanted} providers; answered from our own
+     * provider store without any query when it already holds that many.
+     */
+    public CompletableFuture<LookupResult<KadContact>> findProviders(Multihash contentKey, int wanted) {
+        byte[] key = contentKey.toBytes();
         CompletableFuture<LookupResult<KadContact>> result = new CompletableFuture<>();
         executor.execute(() -> {
             KadKey target = KadKey.of(key);
@@ -141,8 +156,21 @@ public final class DhtNode implements AutoCloseable {
      * once every ADD_PROVIDER was handed to its connection.
      */
     public CompletableFuture<AnnounceReport> provide(List<BlockKey> blocks, AnnounceScheduler.Options options) {
+        return provideKeys(blocks.stream().map(b -> Multihash.fromBytes(b.multihash())).toList(), options);
+    }
+
+    /**
+     * Announces that this node provides content under any multihash keys. Peers whose identify agent is not ours
+     * get standard one-key ADD_PROVIDER messages (several on one stream): other implementations ignore the
+     * {@code additionalKeys} extension and would store only the first key of a batched message.
+     */
+    public CompletableFuture<AnnounceReport> provideKeys(List<Multihash> contentKeys,
+                                                         AnnounceScheduler.Options options) {
         Map<KadKey, byte[]> keyBytes = new HashMap<>();
-        for (BlockKey b : blocks) keyBytes.put(b.kadKey(), b.multihash());
+        for (Multihash k : contentKeys) {
+            byte[] bytes = k.toBytes();
+            keyBytes.put(KadKey.of(bytes), bytes);
+        }
         CompletableFuture<AnnounceReport> result = new CompletableFuture<>();
         executor.execute(() -> {
             for (Map.Entry<KadKey, byte[]> e : keyBytes.entrySet()) server.store().add(e.getKey(), self(), now());
@@ -228,7 +256,7 @@ public final class DhtNode implements AutoCloseable {
                 case AnnounceAction.Unresponsive<KadContact> u -> server.table().failed(u.peer(), now());
                 case AnnounceAction.AddProviders<KadContact> add -> {
                     List<byte[]> keys = add.keys().stream().map(keyBytes::get).toList();
-                    sends.add(send(add.peer(), new KadMessage.AddProvider(keys, List.of(wirePeer(self())))));
+                    sends.add(sendAddProvider(add.peer(), keys));
                 }
                 case AnnounceAction.Finished<KadContact> f -> CompletableFuture
                         .allOf(sends.toArray(CompletableFuture[]::new)).thenRun(() -> result.complete(f.report()));
@@ -367,15 +395,32 @@ public final class DhtNode implements AutoCloseable {
     }
 
     /**
-     * Sends a message that has no answer (ADD_PROVIDER) and half-closes the stream. The future completes (never
-     * exceptionally) once the bytes are handed to the connection or sending failed.
+     * Sends ADD_PROVIDER for {@code keys} (which has no answer) and half-closes the stream: one message carrying all
+     * keys to a peer whose identify agent is ours, otherwise one standard single-key message per key on the same
+     * stream. The future completes (never exceptionally) once the bytes are handed to the connection or sending
+     * failed.
      */
-    private CompletableFuture<Void> send(KadContact peer, KadMessage message) {
+    private CompletableFuture<Void> sendAddProvider(KadContact peer, List<byte[]> keys) {
         if (!peer.addresses().isEmpty()) host.peerStore().addAddresses(peer.id(), peer.addresses());
+        List<KadMessage.Peer> provider = List.of(wirePeer(self()));
         return host.openStream(peer.id(), PROTOCOL_ID).thenCompose(stream -> {
             stream.setListener((s, data) -> { });
-            stream.write(KadFrameReader.frame(KadCodec.encode(message)));
-            return stream.closeWrite();
+            CompletableFuture<Boolean> batched = keys.size() == 1 ? CompletableFuture.completedFuture(true)
+                    : host.identifyResult(stream.connection())
+                            .thenApply(info -> info != null && info.agentVersion() != null
+                                    && info.agentVersion().startsWith(MULTI_KEY_AGENT_PREFIX))
+                            .exceptionally(e -> false);
+            return batched.thenCompose(all -> {
+                if (all) {
+                    stream.write(KadFrameReader.frame(KadCodec.encode(new KadMessage.AddProvider(keys, provider))));
+                } else {
+                    for (byte[] k : keys) {
+                        stream.write(KadFrameReader.frame(
+                                KadCodec.encode(new KadMessage.AddProvider(List.of(k), provider))));
+                    }
+                }
+                return stream.closeWrite();
+            });
         }).orTimeout(config.queryTimeoutMillis(), TimeUnit.MILLISECONDS).exceptionally(error -> {
             LOG.log(System.Logger.Level.DEBUG, "ADD_PROVIDER to " + peer.id() + " failed: " + error.getMessage());
             return null;

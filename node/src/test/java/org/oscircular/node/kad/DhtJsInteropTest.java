@@ -1,0 +1,234 @@
+package org.oscircular.node.kad;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.oscircular.node.cli.CircularCli;
+import org.oscircular.node.p2p.Host;
+import org.oscircular.node.p2p.HostConfig;
+import org.oscircular.protocol.kad.AnnounceReport;
+import org.oscircular.protocol.kad.AnnounceScheduler;
+import org.oscircular.protocol.kad.BlockKey;
+import org.oscircular.protocol.kad.KadConfig;
+import org.oscircular.protocol.kad.LookupResult;
+import org.oscircular.protocol.p2p.IdentityKey;
+import org.oscircular.protocol.p2p.Multiaddr;
+import org.oscircular.protocol.p2p.Multibase;
+import org.oscircular.protocol.p2p.Multihash;
+import org.oscircular.protocol.p2p.PeerId;
+
+/**
+ * Our DHT and js-libp2p's {@code @libp2p/kad-dht} 16.4.5 (from npm, configured with {@value DhtNode#PROTOCOL_ID},
+ * server mode, loopback addresses kept) in one DHT on loopback, records going both ways.
+ *
+ * <p>js kad-dht servers decode provider keys as CIDs and reject sha1 multihashes, so sha1 block keys are covered
+ * with js as a DHT client of Java servers, and js servers with sha2-256 keys (our nodes take any multihash key).
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class DhtJsInteropTest {
+  private static final long WAIT_SECONDS = 30;
+  private static final KadConfig CONFIG = KadConfig.DEFAULTS.withQueryTimeoutMillis(5_000);
+
+  private final SecureRandom random = new SecureRandom();
+  private final List<Host> hosts = new ArrayList<>();
+  private final List<DhtNode> nodes = new ArrayList<>();
+  private final List<ScheduledExecutorService> executors = new ArrayList<>();
+
+  @AfterEach
+  void stopEverything() {
+    nodes.forEach(DhtNode::close);
+    hosts.forEach(Host::close);
+    executors.forEach(ScheduledExecutorService::shutdownNow);
+  }
+
+  private DhtNode startNode(boolean server) throws Exception {
+    Host host = new Host(IdentityKey.generate(random), HostConfig.defaults().withIoThreads(1), random);
+    hosts.add(host);
+    host.listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"));
+    ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
+    executors.add(executor);
+    DhtNode node = new DhtNode(host, CONFIG, server, executor, System::currentTimeMillis,
+        new SplittableRandom(random.nextLong()));
+    node.start();
+    nodes.add(node);
+    return node;
+  }
+
+  private Multiaddr address(int javaNode) {
+    Host h = hosts.get(javaNode);
+    return h.listenAddresses().getFirst().withPeerId(h.peerId());
+  }
+
+  private PeerId id(int javaNode) {
+    return hosts.get(javaNode).peerId();
+  }
+
+  private Multihash randomSha256Key() {
+    byte[] content = new byte[32];
+    random.nextBytes(content);
+    return Multihash.sha256(content);
+  }
+
+  private static Multihash key(BlockKey block) {
+    return Multihash.fromBytes(block.multihash());
+  }
+
+  @Test
+  void javaAndJsServersFormOneDhtAndFindEachOthersProviderRecords() throws Exception {
+    try (JsKadPeers js = JsKadPeers.start(3, 1)) {
+      for (int i = 0; i < 3; i++) startNode(true);
+      // Join alternating kinds, each through a node of the other kind: J0 via js S0, S1 via J0, J1 via S1,
+      // S2 via J1, J2 via S2. Everything else is learned from FIND_NODE answers of both kinds.
+      nodes.get(0).bootstrap(List.of(js.node(0).address())).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      js.join(1, address(0));
+      nodes.get(1).bootstrap(List.of(js.node(1).address())).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      js.join(2, address(1));
+      nodes.get(2).bootstrap(List.of(js.node(2).address())).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      Set<PeerId> jsServers = Set.of(js.node(0).id(), js.node(1).id(), js.node(2).id());
+      Set<PeerId> javaServers = Set.of(id(0), id(1), id(2));
+      awaitTablesConverged(js, javaServers, jsServers);
+
+      // Java announces 40 sha2-256 keys with the sweep: every js server stores every key, although our batched
+      // ADD_PROVIDER would carry all keys in one message (js gets standard one-key messages).
+      List<Multihash> javaKeys = new ArrayList<>();
+      for (int i = 0; i < 40; i++) javaKeys.add(randomSha256Key());
+      AnnounceReport report = nodes.get(2).provideKeys(javaKeys, AnnounceScheduler.Options.sweep())
+          .get(WAIT_SECONDS, TimeUnit.SECONDS);
+      assertEquals(40L * 5, report.providerRecords(), "every key at the 5 other servers: " + report);
+      for (int s = 0; s < 3; s++) {
+        for (Multihash k : javaKeys) {
+          assertEquals(List.of(id(2)), js.local(s, k), "js server " + s + " stores Java's record for " + k);
+        }
+      }
+      // a js DHT client that knows only js server S1 finds the Java provider, with its address
+      js.join(3, js.node(1).address());
+      Map<PeerId, List<Multiaddr>> found = js.find(3, javaKeys.get(7));
+      assertEquals(Set.of(id(2)), found.keySet(), "js finds the Java provider");
+      assertTrue(found.get(id(2)).contains(hosts.get(2).listenAddresses().getFirst()), found.toString());
+
+      // js server S0 provides a key: every Java server stores the record (answers without asking anyone)...
+      Multihash jsKey = randomSha256Key();
+      js.provide(0, jsKey);
+      for (int j = 0; j < 3; j++) {
+        LookupResult<KadContact> local = nodes.get(j).findProviders(jsKey, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertEquals(0, local.rpcs(), "Java server " + j + " holds js's record itself");
+        assertEquals(List.of(js.node(0).id()), local.providers().stream().map(KadContact::id).toList());
+      }
+      // ...and a Java DHT client that knows only js server S2 finds it, with the js node's address
+      DhtNode client = startNode(false);
+      client.bootstrap(List.of(js.node(2).address())).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      LookupResult<KadContact> viaJs = client.findProviders(jsKey, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      assertEquals(List.of(js.node(0).id()), viaJs.providers().stream().map(KadContact::id).toList());
+      assertTrue(viaJs.providers().getFirst().addresses().contains(js.node(0).address().withoutPeerId()),
+          viaJs.providers().toString());
+
+      // the operator's CLI, joining through a js node only, finds the js provider of a CIDv1 (raw, sha2-256)
+      String cid = "b" + Multibase.base32(cidV1Raw(jsKey));
+      StringWriter out = new StringWriter();
+      var cli = CircularCli.commandLine();
+      cli.setOut(new PrintWriter(out));
+      int rc = cli.execute("dht", "find-providers", cid, "--bootstrap", js.node(1).address().toString(),
+          "--listen", "/ip4/127.0.0.1/tcp/0");
+      assertEquals(0, rc, out.toString());
+      assertTrue(out.toString().contains(": 1 provider(s)") && out.toString().contains(js.node(0).id().toString()),
+          out.toString());
+    }
+  }
+
+  @Test
+  void aJsDhtClientFindsAndProvidesSha1BlockKeysThroughJavaServers() throws Exception {
+    for (int i = 0; i < 3; i++) startNode(true);
+    nodes.get(1).bootstrap(List.of(address(0))).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    nodes.get(2).bootstrap(List.of(address(1))).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    try (JsKadPeers js = JsKadPeers.start(0, 1)) {
+      js.join(0, address(0));
+
+      // a block Java provides is found by js (GET_PROVIDERS with the 22-byte sha1 multihash)
+      BlockKey javaBlock = randomBlock();
+      nodes.get(2).provide(List.of(javaBlock), AnnounceScheduler.Options.sweep()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      Map<PeerId, List<Multiaddr>> found = js.find(0, key(javaBlock));
+      assertEquals(Set.of(id(2)), found.keySet(), "js finds the Java provider of " + javaBlock);
+      assertTrue(found.get(id(2)).contains(hosts.get(2).listenAddresses().getFirst()), found.toString());
+
+      // a block js provides is stored by every Java server and found by a Java node that never met js
+      BlockKey jsBlock = randomBlock();
+      js.provide(0, key(jsBlock));
+      for (int j = 0; j < 3; j++) {
+        LookupResult<KadContact> local = nodes.get(j).findProviders(jsBlock, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertEquals(List.of(js.node(0).id()), local.providers().stream().map(KadContact::id).toList(),
+            "Java server " + j + " stores js's record for " + jsBlock);
+      }
+      DhtNode client = startNode(false);
+      client.bootstrap(List.of(address(1))).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      LookupResult<KadContact> r = client.findProviders(jsBlock, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      assertEquals(List.of(js.node(0).id()), r.providers().stream().map(KadContact::id).toList());
+      assertFalse(r.providers().getFirst().addresses().isEmpty(), "with the js node's address");
+    }
+  }
+
+  private BlockKey randomBlock() {
+    byte[] sha1 = new byte[20];
+    random.nextBytes(sha1);
+    return new BlockKey(sha1);
+  }
+
+  private static byte[] cidV1Raw(Multihash key) {
+    byte[] mh = key.toBytes();
+    byte[] cid = new byte[2 + mh.length];
+    cid[0] = 0x01;
+    cid[1] = 0x55;
+    System.arraycopy(mh, 0, cid, 2, mh.length);
+    return cid;
+  }
+
+  /**
+   * Waits until every Java server has all five other servers in its routing table and every js server all three
+   * Java servers, repeating our self-lookups (js nodes run theirs on their own).
+   */
+  private void awaitTablesConverged(JsKadPeers js, Set<PeerId> javaServers, Set<PeerId> jsServers)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+    String state = "";
+    while (System.nanoTime() < deadline) {
+      boolean done = true;
+      StringBuilder s = new StringBuilder();
+      for (int j = 0; j < 3; j++) {
+        Set<PeerId> want = new HashSet<>(javaServers);
+        want.addAll(jsServers);
+        want.remove(id(j));
+        Set<PeerId> have = new HashSet<>();
+        for (KadContact c : nodes.get(j).peers().get(WAIT_SECONDS, TimeUnit.SECONDS)) have.add(c.id());
+        if (!have.containsAll(want)) {
+          done = false;
+          nodes.get(j).findNode(id(j).toBytes()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        }
+        s.append("J").append(j).append(" knows ").append(have.size()).append("; ");
+      }
+      for (int i = 0; i < 3; i++) {
+        List<PeerId> table = js.table(i);
+        if (!table.containsAll(javaServers)) done = false;
+        s.append("S").append(i).append(" knows ").append(table.size()).append("; ");
+      }
+      state = s.toString();
+      if (done) return;
+      TimeUnit.MILLISECONDS.sleep(100); // js nodes run their own self-lookups: poll their tables
+    }
+    throw new AssertionError("routing tables did not converge within " + WAIT_SECONDS + " s: " + state);
+  }
+}
