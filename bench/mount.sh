@@ -5,8 +5,10 @@
 #         pages dropped before each run, vs `cat` of the raw image from the page cache (target >= 0.5x);
 #   cold: the same `cat` with an empty cache, blocks fetched from nginx on loopback, vs fetching the same
 #         block files with 8 parallel keep-alive `curl` processes (target >= 0.8x).
+#   pin:  `circular pin` of the version into an empty cache from the same nginx, vs the same curl baseline.
 # Prints every run, medians and ratios. Needs root (FUSE mount, dropping the page cache), nginx, curl.
-#   RUNS=3 SIZE_MIB=768 SRC_DIR=/usr/lib/jvm bench/mount.sh
+# PARTS picks what runs (default warm,cold,pin); the load average is printed before and after.
+#   RUNS=3 SIZE_MIB=768 SRC_DIR=/usr/lib/jvm PARTS=cold,pin bench/mount.sh
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 . "$root/bin/find-jdk.sh"
@@ -15,6 +17,8 @@ src=${SRC_DIR:-/usr/lib/jvm}
 work=${BENCH_DIR:-$root/.bench/mount}
 port=${PORT:-18089}
 conns=${CONNECTIONS:-8}
+parts=",${PARTS:-warm,cold,pin},"
+part() { [[ "$parts" == *",$1,"* ]]; }
 [ "$(id -u)" -eq 0 ] || { echo "error: bench/mount.sh needs root (FUSE mount, drop_caches)" >&2; exit 1; }
 for p in nginx curl mkfs.ext4; do
   command -v "$p" >/dev/null || { echo "error: $p missing (Debian: nginx curl e2fsprogs)" >&2; exit 1; }
@@ -90,39 +94,64 @@ split -n "r/$conns" "$work/urls" "$work/urls."
 for f in "$work"/urls.??; do awk '{print "url = \"" $0 "\"\noutput = \"/dev/null\""}' "$f" > "$f.curl"; done
 curl_all() { local p=(); for f in "$work"/urls.??.curl; do curl -s -K "$f" & p+=($!); done; wait "${p[@]}"; }
 
-cold=(); curlt=(); warm=(); raw=(); reread=()
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+cold=(); curlt=(); warm=(); raw=(); reread=(); pint=()
 for i in $(seq "$runs"); do
-  rm -rf "$work/cache"
-  start_mount "$work/cache"
-  drop
-  cold+=($(ms cat "$file"))
-  stop_mount
+  if part cold; then
+    rm -rf "$work/cache"
+    start_mount "$work/cache"
+    drop
+    cold+=($(ms cat "$file"))
+    stop_mount
+  fi
+  if part pin; then
+    rm -rf "$work/pincache"
+    drop
+    pint+=($(ms circular pin "$url" bench:1 --cache "$work/pincache" --trust "$trust" -q \
+      --set "fetch.origin-connections=$conns"))
+  fi
   drop
   curlt+=($(ms curl_all))
 done
+rm -rf "$work/pincache"
 # Warm: one long-running mount (as in use), an untimed pass first (cache complete, JIT compiled, RocksDB
 # files in the page cache); before each timed pass only the FUSE file's own pages are dropped
 # (fadvise DONTNEED via dd iflag=nocache), so every read reaches the process.
-start_mount "$work/cache"
-cat "$file" >/dev/null
-for i in $(seq "$runs"); do
-  dd if="$file" iflag=nocache count=0 status=none
-  warm+=($(ms cat "$file"))
-  reread+=($(ms cat "$file"))
-  cat "$img" >/dev/null
-  raw+=($(ms cat "$img"))
-done
-stop_mount
+if part warm; then
+  if ! part cold; then rm -rf "$work/cache"; fi
+  start_mount "$work/cache"
+  cat "$file" >/dev/null
+  for i in $(seq "$runs"); do
+    dd if="$file" iflag=nocache count=0 status=none
+    warm+=($(ms cat "$file"))
+    reread+=($(ms cat "$file"))
+    cat "$img" >/dev/null
+    raw+=($(ms cat "$img"))
+  done
+  stop_mount
+fi
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-m_cold=$(median "${cold[@]}"); m_curl=$(median "${curlt[@]}")
-m_warm=$(median "${warm[@]}"); m_raw=$(median "${raw[@]}"); m_re=$(median "${reread[@]}")
-awk -v s="$size_mib" -v st="$stored_mib" -v n="$nblocks" -v r="$runs" -v c="$conns" \
-  -v mc="$m_cold" -v mu="$m_curl" -v mw="$m_warm" -v mr="$m_raw" -v me="$m_re" \
-  -v tc="${cold[*]}" -v tu="${curlt[*]}" -v tw="${warm[*]}" -v tr="${raw[*]}" -v te="${reread[*]}" 'BEGIN {
+m_cold=$(median "${cold[@]:-0}"); m_curl=$(median "${curlt[@]}"); m_pin=$(median "${pint[@]:-0}")
+m_warm=$(median "${warm[@]:-0}"); m_raw=$(median "${raw[@]:-0}"); m_re=$(median "${reread[@]:-0}")
+awk -v s="$size_mib" -v st="$stored_mib" -v n="$nblocks" -v r="$runs" -v c="$conns" -v parts="$parts" \
+  -v mc="$m_cold" -v mu="$m_curl" -v mw="$m_warm" -v mr="$m_raw" -v me="$m_re" -v mp="$m_pin" \
+  -v tc="${cold[*]}" -v tu="${curlt[*]}" -v tw="${warm[*]}" -v tr="${raw[*]}" -v te="${reread[*]}" -v tp="${pint[*]}" \
+  -v lb="$load_before" -v la="$load_after" 'BEGIN {
   printf "image: %d MiB ext4, %d stored blocks (%d MiB zstd), %d runs, %d connections\n", s, n, st, r, c
-  printf "warm (ms): FUSE cat [%s]  raw cat from page cache [%s]  FUSE re-read from page cache [%s]\n", tw, tr, te
-  printf "cold (ms): FUSE cat via nginx [%s]  parallel curl of the block files [%s]\n", tc, tu
-  printf "median warm: FUSE %d ms (%.0f MiB/s), raw cat %d ms (%.0f MiB/s), ratio %.2fx (target >= 0.5x)\n", mw, s*1000/mw, mr, s*1000/mr, mr/mw
-  printf "median warm re-read (kernel page cache of the FUSE file): %d ms (%.0f MiB/s), ratio %.2fx\n", me, s*1000/me, mr/me
-  printf "median cold: FUSE %d ms (%.0f MiB/s image, %.0f MiB/s stored), curl %d ms (%.0f MiB/s stored), ratio %.2fx (target >= 0.8x)\n", mc, s*1000/mc, st*1000/mc, mu, st*1000/mu, mu/mc
+  printf "load average (1, 5, 15 min): before %s, after %s\n", lb, la
+  if (index(parts, ",warm,")) {
+    printf "warm (ms): FUSE cat [%s]  raw cat from page cache [%s]  FUSE re-read from page cache [%s]\n", tw, tr, te
+    printf "median warm: FUSE %d ms (%.0f MiB/s), raw cat %d ms (%.0f MiB/s), ratio %.2fx (target >= 0.5x)\n", mw, s*1000/mw, mr, s*1000/mr, mr/mw
+    printf "median warm re-read (kernel page cache of the FUSE file): %d ms (%.0f MiB/s), ratio %.2fx\n", me, s*1000/me, mr/me
+  }
+  printf "parallel curl of the block files (ms): [%s]\n", tu
+  if (index(parts, ",cold,")) {
+    printf "cold (ms): FUSE cat via nginx [%s]\n", tc
+    printf "median cold: FUSE %d ms (%.0f MiB/s image, %.0f MiB/s stored), curl %d ms (%.0f MiB/s stored), ratio %.2fx (target >= 0.8x)\n", mc, s*1000/mc, st*1000/mc, mu, st*1000/mu, mu/mc
+  }
+  if (index(parts, ",pin,")) {
+    printf "pin (ms): circular pin into an empty cache [%s]\n", tp
+    printf "median pin: %d ms (%.0f MiB/s stored), curl %d ms (%.0f MiB/s stored), ratio %.2fx\n", mp, st*1000/mp, mu, st*1000/mu, mu/mp
+  }
 }'

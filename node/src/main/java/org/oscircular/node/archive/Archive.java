@@ -92,7 +92,7 @@ public final class Archive {
         store.putDocument(sequenceKey, ByteBuffer.allocate(8).putLong(c.sequence()).array());
         return new Archive(c, o.describe(), trust, store, fetcher, loader(store, source, config, background), config, clock);
       } catch (IOException e) {
-        failures.add(o.describe() + ": " + e.getMessage());
+        failures.add(why(o, e));
       }
     }
     var cached = store.document(catalogKey);
@@ -108,6 +108,11 @@ public final class Archive {
     LOG.log(System.Logger.Level.WARNING, "no origin answered (" + String.join("; ", failures)
         + "); using the cached catalog, sequence " + c.sequence());
     return new Archive(c, "cache " + store.directory(), trust, store, fetcher, loader(store, source, config, background), config, clock);
+  }
+
+  /** One failure of an origin for a message: origin errors name their origin already, format errors do not. */
+  private static String why(Origin o, IOException e) {
+    return e instanceof org.oscircular.node.fetch.OriginException ? e.getMessage() : o.describe() + ": " + e.getMessage();
   }
 
   private static BlockLoader loader(RocksBlockStore store, BlockSource source, FetchConfig config, Executor background) {
@@ -144,7 +149,7 @@ public final class Archive {
             + c.entries().size() + " versions");
         return true;
       } catch (IOException e) {
-        failures.add(o.describe() + ": " + e.getMessage());
+        failures.add(why(o, e));
       }
     }
     throw new IOException("catalog refresh failed: " + String.join("; ", failures));
@@ -180,7 +185,7 @@ public final class Archive {
         store.putDocument(key, signed);
         return t;
       } catch (IOException e) {
-        failures.add(o.describe() + ": " + e.getMessage());
+        failures.add(why(o, e));
       }
     }
     throw new IOException("table " + entry.id() + " unavailable: " + String.join("; ", failures));

@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import org.oscircular.node.fetch.BlockFetcher;
+import org.oscircular.node.fetch.FetchConfig;
+import org.oscircular.node.fetch.Sleeper;
 import org.oscircular.node.origin.CatalogState;
 import org.oscircular.node.origin.OriginClient;
-import org.oscircular.node.origin.OriginReader;
 import picocli.CommandLine.Option;
 
 /**
@@ -47,9 +49,21 @@ final class ClientOptions {
     return Sizes.parseDuration(timeout);
   }
 
+  /** A client of {@code origin} (mirrors comma-separated) for catalog and tables only. */
   OriginClient open(String origin) throws IOException {
+    return open(origin, 4, 1);
+  }
+
+  /**
+   * A client of {@code origin} (mirrors comma-separated) with up to {@code parallel} requests in flight
+   * per origin and {@code rounds} passes over the origins per block, 200 ms backoff doubling between them.
+   */
+  OriginClient open(String origin, int parallel, int rounds) throws IOException {
     var trustKeys = KeyFiles.readTrust(trust != null ? trust : defaultTrust());
     var state = new CatalogState(stateDir != null ? stateDir : defaultStateDir());
-    return new OriginClient(OriginReader.open(origin, timeout()), trustKeys, state, Clock.systemUTC());
+    FetchConfig fetch = FetchConfig.defaults().withConnections(parallel).withTimeout(timeout())
+        .withRounds(rounds, Duration.ofMillis(200));
+    var fetcher = new BlockFetcher(ArchiveOptions.origins(origin, fetch), fetch, Sleeper.SYSTEM);
+    return new OriginClient(fetcher, trustKeys, state, Clock.systemUTC());
   }
 }

@@ -2,7 +2,6 @@ package org.oscircular.node.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
@@ -22,7 +21,7 @@ final class GetCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin ClientOptions client;
 
-  @Parameters(index = "0", paramLabel = "ORIGIN", description = "Origin directory or base URL.")
+  @Parameters(index = "0", paramLabel = "ORIGIN", description = "Origin directory or base URL; mirrors comma-separated.")
   String origin;
 
   @Parameters(index = "1", paramLabel = "IMAGE:VERSION", description = "The version to fetch, e.g. debian:12.8.")
@@ -38,7 +37,7 @@ final class GetCommand implements Callable<Integer> {
   @Option(names = "--parallel", defaultValue = "8", description = "Parallel requests (default: ${DEFAULT-VALUE}).")
   int parallel;
 
-  @Option(names = "--retries", defaultValue = "5", description = "Attempts per block (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--retries", defaultValue = "5", description = "Passes over the origins per block, with backoff between them (default: ${DEFAULT-VALUE}).")
   int retries;
 
   @Option(names = "--force", description = "Overwrite OUT if it exists.")
@@ -56,7 +55,10 @@ final class GetCommand implements Callable<Integer> {
       throw new IllegalArgumentException(out + " already exists; use --force to overwrite it");
     }
     long started = System.nanoTime();
-    try (var c = client.open(origin)) {
+    if (retries < 1 || retries > 100) {
+      throw new IllegalArgumentException("--retries must be 1..100, got " + retries);
+    }
+    try (var c = client.open(origin, parallel, retries)) {
       Catalog cat = c.catalog();
       Catalog.Entry e = cat.require(id);
       if (e.retired()) {
@@ -70,8 +72,7 @@ final class GetCommand implements Callable<Integer> {
       long len = table.blob(blob).length();
       try (var pool = Executors.newVirtualThreadPerTaskExecutor();
           var bar = ProgressBars.start("get " + e.id(), len, quiet)) {
-        new ImageDownloader(c, pool, parallel, new ImageDownloader.Retry(retries, Duration.ofMillis(200)))
-            .download(table, blob, out, bar);
+        new ImageDownloader(c, pool, parallel).download(table, blob, out, bar);
       }
       double secs = Math.max(1e-9, (System.nanoTime() - started) / 1e9);
       var w = spec.commandLine().getOut();

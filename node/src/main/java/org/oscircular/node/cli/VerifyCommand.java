@@ -44,7 +44,10 @@ final class VerifyCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     PrintWriter out = spec.commandLine().getOut();
     int bad = 0;
-    try (var c = client.open(origin)) {
+    if (parallel < 1 || parallel > 256) {
+      throw new IllegalArgumentException("--parallel must be 1..256, got " + parallel);
+    }
+    try (var c = client.open(origin, parallel, 1)) {
       Catalog cat = c.catalog();
       Map<BlockName, List<Use>> uses = new LinkedHashMap<>();
       Map<BlockName, BlockEntry.Stored> entries = new LinkedHashMap<>();

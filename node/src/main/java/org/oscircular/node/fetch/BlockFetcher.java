@@ -1,7 +1,6 @@
 package org.oscircular.node.fetch;
 
 import java.io.IOException;
-import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -15,8 +14,9 @@ import org.oscircular.protocol.format.OriginLayout;
  * Fetches one stored block from the configured origins (mirrors), in order: a failure, a timeout or bytes
  * that do not verify move on to the next origin. After a pass over all origins fails, it waits
  * {@code backoff} (doubling each pass) and tries again, up to {@code rounds} passes. An origin that
- * answered with bytes that do not verify, or with 404, is not asked for that block again. Only verified
- * bytes are returned. Thread-safe; blocking.
+ * answered with bytes that do not verify, with 404 or with something that is no block, is not asked for
+ * that block again. Only verified bytes are returned. Thread-safe; blocking. This is the one block client:
+ * the mount, NBD, pin, the node, {@code get} and {@code verify} all fetch through it.
  */
 public final class BlockFetcher {
   private static final System.Logger LOG = System.getLogger(BlockFetcher.class.getName());
@@ -66,12 +66,16 @@ public final class BlockFetcher {
         byte[] data;
         try {
           data = o.get(path, entry.storedLength());
-        } catch (NoSuchFileException e) {
-          excluded.add(o);
-          failures.add(o.describe() + ": not found");
+        } catch (OriginException e) {
+          if (!e.kind().retryable()) {
+            excluded.add(o);
+          }
+          failures.add(e.getMessage());
           continue;
+        } catch (java.io.InterruptedIOException e) {
+          throw new BlockFetchException(entry.name(), "block " + entry.name() + ": " + e.getMessage());
         } catch (IOException e) {
-          failures.add(o.describe() + ": " + e.getMessage());
+          failures.add("origin " + o.describe() + ": " + e.getMessage());
           continue;
         }
         BlockVerifier.Result r = BlockVerifier.verify(entry, data);
@@ -79,12 +83,21 @@ public final class BlockFetcher {
           return new Fetched(data, o);
         }
         excluded.add(o);
-        String msg = o.describe() + ": " + r.describe();
-        LOG.log(System.Logger.Level.WARNING, "block " + entry.name() + " from " + msg + "; trying the next origin");
+        String msg = "origin " + o.describe() + " sent bad bytes: " + r.describe()
+            + (Origin.looksLikeHtml(data) ? " (an HTML page: is the URL the origin's root?)" : "");
+        LOG.log(System.Logger.Level.WARNING, "block " + entry.name() + ": " + msg + "; trying the next origin");
         failures.add(msg);
       }
     }
-    throw new BlockFetchException(entry.name(),
-        "block " + entry.name() + " could not be fetched: " + String.join("; ", failures));
+    throw new BlockFetchException(entry.name(), "block " + entry.name() + " could not be fetched: " + summary(failures));
+  }
+
+  /** The failures in order, each distinct one once, with how often it happened when more than once. */
+  private static String summary(List<String> failures) {
+    var counts = new java.util.LinkedHashMap<String, Integer>();
+    failures.forEach(f -> counts.merge(f, 1, Integer::sum));
+    List<String> parts = new ArrayList<>();
+    counts.forEach((f, n) -> parts.add(n == 1 ? f : f + " (" + n + " times)"));
+    return String.join("; ", parts);
   }
 }

@@ -1,21 +1,25 @@
 package org.oscircular.node.fetch;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.NoSuchFileException;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * An origin served over HTTP/1.1. Connections are kept alive and reused by the JDK client; a semaphore
- * bounds the requests in flight, and so the connections open, to {@code maxConnections}. A request that
- * has not completed within {@code timeout} is abandoned (the caller then tries the next mirror).
+ * An origin served over HTTP/1.1 by any static web server. Connections are kept alive and reused; a
+ * semaphore bounds the requests in flight, and so the connections open, to {@code maxConnections}. The
+ * whole exchange, body included, must finish within {@code timeout}, else it is abandoned (the caller then
+ * tries the next mirror). Redirects are followed. A 404/410 is {@link OriginException.Kind#NOT_FOUND}, a 5xx
+ * {@link OriginException.Kind#SERVER_ERROR}, an oversized body or an HTML page instead of the catalog or a
+ * table {@link OriginException.Kind#NOT_AN_ARCHIVE}.
  */
 public final class HttpOrigin implements Origin {
   private final URI base;
@@ -25,13 +29,13 @@ public final class HttpOrigin implements Origin {
 
   public HttpOrigin(URI base, int maxConnections, Duration timeout) {
     if (maxConnections < 1) {
-      throw new IllegalArgumentException("fetch.connections must be at least 1, got " + maxConnections);
+      throw new IllegalArgumentException("fetch.origin-connections must be at least 1, got " + maxConnections);
     }
     this.base = base;
     this.timeout = timeout;
     this.slots = new Semaphore(maxConnections, true);
     this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
+        .connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
   }
 
   @Override
@@ -42,36 +46,65 @@ public final class HttpOrigin implements Origin {
       slots.acquire();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IOException("interrupted waiting for a connection to " + base, e);
+      throw new java.io.InterruptedIOException("interrupted waiting for a connection to " + base);
     }
     var pending = client.sendAsync(request,
-        HttpResponse.BodyHandlers.limiting(HttpResponse.BodyHandlers.ofByteArray(), maxLength));
+        HttpResponse.BodyHandlers.limiting(HttpResponse.BodyHandlers.ofByteArray(), maxLength + 1L));
     try {
-      // The whole exchange, body included, must finish within the timeout: a slow origin is abandoned.
       HttpResponse<byte[]> response = pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      int status = response.statusCode();
-      if (status == 404) {
-        throw new NoSuchFileException(uri.toString(), null, "HTTP 404");
-      }
-      if (status != 200) {
-        throw new IOException(uri + ": HTTP " + status);
-      }
-      return response.body();
+      return body(path, response, maxLength);
     } catch (TimeoutException e) {
       pending.cancel(true);
-      throw new IOException(uri + ": no complete answer within " + timeout.toMillis() + " ms", e);
+      throw new OriginException(OriginException.Kind.UNREACHABLE, "origin " + base + " did not answer within "
+          + Origin.humanDuration(timeout) + " while fetching " + path, e);
     } catch (ExecutionException e) {
       Throwable c = e.getCause();
-      String why = c instanceof java.net.ConnectException ? "cannot connect"
-          : c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
-      throw new IOException(uri + ": " + why, c);
+      if (c instanceof ConnectException) {
+        throw new OriginException(OriginException.Kind.UNREACHABLE,
+            "origin " + base + " is unreachable (connection refused) while fetching " + path, c);
+      }
+      if (c instanceof IOException io && io.getMessage() != null && io.getMessage().contains("exceeds limit")) {
+        throw new OriginException(OriginException.Kind.NOT_AN_ARCHIVE,
+            "origin " + base + " sent more than " + maxLength + " bytes for " + path, c);
+      }
+      throw new OriginException(OriginException.Kind.UNREACHABLE,
+          "origin " + base + " failed while fetching " + path + ": " + describe(c), c);
     } catch (InterruptedException e) {
       pending.cancel(true);
       Thread.currentThread().interrupt();
-      throw new IOException("interrupted fetching " + uri, e);
+      throw new java.io.InterruptedIOException("interrupted while fetching " + path + " from " + base);
     } finally {
       slots.release();
     }
+  }
+
+  private byte[] body(String path, HttpResponse<byte[]> response, int maxLength) throws OriginException {
+    int status = response.statusCode();
+    if (status == 404 || status == 410) {
+      throw new OriginException(OriginException.Kind.NOT_FOUND, "origin " + base + " has no " + path + " (HTTP " + status + ")");
+    }
+    if (status >= 500) {
+      throw new OriginException(OriginException.Kind.SERVER_ERROR, "origin " + base + " answered HTTP " + status + " for " + path);
+    }
+    if (status != 200) {
+      throw new OriginException(OriginException.Kind.NOT_AN_ARCHIVE, "origin " + base + " answered HTTP " + status + " for " + path);
+    }
+    byte[] data = response.body();
+    if (data.length > maxLength) {
+      throw new OriginException(OriginException.Kind.NOT_AN_ARCHIVE,
+          "origin " + base + " sent more than " + maxLength + " bytes for " + path);
+    }
+    // A block's bytes may be anything (its hashes decide); signed documents never look like a web page.
+    String type = response.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+    if (!Origin.isBlock(path) && (type.contains("html") || Origin.looksLikeHtml(data))) {
+      throw new OriginException(OriginException.Kind.NOT_AN_ARCHIVE, "origin " + base + " returned an HTML page for "
+          + path + " instead of an archive file (is the URL the origin's root?)");
+    }
+    return data;
+  }
+
+  private static String describe(Throwable t) {
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
   }
 
   @Override
@@ -81,6 +114,6 @@ public final class HttpOrigin implements Origin {
 
   @Override
   public void close() {
-    client.close();
+    client.shutdownNow();
   }
 }

@@ -8,7 +8,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -22,30 +21,22 @@ import org.oscircular.protocol.format.ImageTable;
 
 /**
  * Reassembles a whole blob (the image or an attachment) into a file: fetches the stored blocks in
- * parallel, retries transient failures with exponential backoff, verifies and decodes each block before
+ * parallel (with the client's failover and retries), verifies and decodes each block before
  * writing it, leaves zero blocks as holes, and renames the finished file into place.
  */
 public final class ImageDownloader {
-  /** How often and how patiently to retry one block. */
-  public record Retry(int attempts, Duration firstBackoff) {
-    public Retry {
-      if (attempts < 1) {
-        throw new IllegalArgumentException("attempts must be at least 1, got " + attempts);
-      }
-    }
-  }
-
   private final OriginClient client;
   private final ExecutorService pool;
   private final int parallel;
-  private final Retry retry;
 
-  /** {@code pool} must have at least {@code parallel} threads (virtual threads are fine). */
-  public ImageDownloader(OriginClient client, ExecutorService pool, int parallel, Retry retry) {
+  /**
+   * {@code pool} must have at least {@code parallel} threads (virtual threads are fine); failover and
+   * retries of each block are the client's.
+   */
+  public ImageDownloader(OriginClient client, ExecutorService pool, int parallel) {
     this.client = client;
     this.pool = pool;
     this.parallel = parallel;
-    this.retry = retry;
   }
 
   /** Writes blob {@code blobName} of {@code table} to {@code out}; {@code progress} gets plaintext bytes done. */
@@ -99,35 +90,13 @@ public final class ImageDownloader {
   }
 
   private byte[] fetchPlain(ImageTable table, BlockEntry.Stored s, int index, int plainLen) throws IOException {
-    Duration backoff = retry.firstBackoff();
-    for (int attempt = 1; ; attempt++) {
-      try {
-        byte[] stored = client.block(s);
-        try {
-          return table.codec().decode(stored, plainLen);
-        } catch (FormatException e) {
-          // Verified bytes that do not decode: the publisher made a bad block, retrying cannot help.
-          throw new FormatException("block " + index + " (" + s.name() + ") of " + table.id()
-              + " does not decode: " + e.getMessage());
-        }
-      } catch (OriginException e) {
-        if (!e.kind().retryable() || attempt >= retry.attempts()) {
-          throw new OriginException(e.kind(), e.getMessage() + (attempt > 1 ? " (after " + attempt + " attempts)" : ""), e);
-        }
-      } catch (OriginClient.BadBlockException e) {
-        // A proxy or a disk may have mangled it; another fetch may be good.
-        if (attempt >= retry.attempts()) {
-          throw new OriginClient.BadBlockException(e.getMessage() + " (block " + index + " of " + table.id()
-              + ", " + attempt + " attempts)");
-        }
-      }
-      try {
-        Thread.sleep(backoff);
-      } catch (InterruptedException ie) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while retrying block " + s.name());
-      }
-      backoff = backoff.multipliedBy(2);
+    byte[] stored = client.block(s);
+    try {
+      return table.codec().decode(stored, plainLen);
+    } catch (FormatException e) {
+      // Verified bytes that do not decode: the publisher made a bad block, fetching again cannot help.
+      throw new FormatException("block " + index + " (" + s.name() + ") of " + table.id()
+          + " does not decode: " + e.getMessage());
     }
   }
 

@@ -45,6 +45,8 @@ class ImageReaderTest {
   @AfterEach
   void close() throws Exception {
     background.shutdownNow();
+    // Background loads still inside RocksDB must finish before the store closes under them.
+    assertThat(background.awaitTermination(20, TimeUnit.SECONDS)).as("background loads finished").isTrue();
     for (var c : closing.reversed()) {
       c.close();
     }

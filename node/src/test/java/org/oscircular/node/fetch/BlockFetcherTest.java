@@ -54,7 +54,7 @@ class BlockFetcherTest {
           FetchConfig.defaults().withRounds(4, Duration.ofMillis(100)), pauses::add);
       assertThatThrownBy(() -> fetcher.fetch(entry))
           .isInstanceOf(BlockFetchException.class)
-          .hasMessageStartingWith("block " + entry.name() + " could not be fetched: http://127.0.0.1:9/");
+          .hasMessageStartingWith("block " + entry.name() + " could not be fetched: origin http://127.0.0.1:9/ is unreachable");
     }
     assertThat(pauses).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(400));
   }
@@ -86,5 +86,56 @@ class BlockFetcherTest {
     var fetcher = new BlockFetcher(List.of(empty, new DirectoryOrigin(origin.root())), FetchConfig.defaults(), pauses::add);
     assertThat(fetcher.fetch(entry).source().describe()).isEqualTo(origin.root().toString());
     assertThat(pauses).isEmpty();
+  }
+
+  @Test
+  void deliversABlockWhoseBytesLookLikeAnHtmlPage() throws Exception {
+    var origin = new OriginFixture(tmp, 1);
+    byte[] image = new byte[2 * 4096];
+    byte[] page = "<!DOCTYPE html><html><body>a web page kept in the image</body></html>\n"
+        .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    System.arraycopy(page, 0, image, 0, page.length);
+    ImageTable t = origin.publish("site", "1", image, 4096, Codec.NONE, List.of());
+    var entry = (BlockEntry.Stored) t.image().blocks().getFirst();
+    try (var server = new LoopbackHttpServer(origin.root());
+        var http = new HttpOrigin(server.uri(), 2, Duration.ofSeconds(5))) {
+      var fetcher = new BlockFetcher(List.of(http), FetchConfig.defaults(), Sleeper.SYSTEM);
+      assertThat(java.util.Arrays.copyOf(fetcher.fetch(entry).stored(), page.length)).isEqualTo(page);
+    }
+  }
+
+  @Test
+  void saysSoWhenAnOriginAnswersAnHtmlPageForABlock() throws Exception {
+    var origin = new OriginFixture(tmp, 1);
+    var entry = firstBlock(origin);
+    try (var server = new LoopbackHttpServer(origin.root());
+        var http = new HttpOrigin(server.uri(), 2, Duration.ofSeconds(5))) {
+      server.alterBodies(b -> "<html><body>Welcome to nginx!</body></html>".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      var fetcher = new BlockFetcher(List.of(http), FetchConfig.defaults(), Sleeper.SYSTEM);
+      assertThatThrownBy(() -> fetcher.fetch(entry)).isInstanceOf(BlockFetchException.class)
+          .hasMessageContaining("origin " + server.uri() + " sent bad bytes")
+          .hasMessageContaining("an HTML page: is the URL the origin's root?");
+    }
+  }
+
+  @Test
+  void refusesAnHtmlPageInsteadOfTheCatalog() throws Exception {
+    var origin = new OriginFixture(tmp, 1);
+    firstBlock(origin);
+    try (var server = new LoopbackHttpServer(origin.root());
+        var http = new HttpOrigin(server.uri(), 2, Duration.ofSeconds(5))) {
+      server.alterBodies(b -> "\n  <!doctype html><title>Index of /</title>".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      assertThatThrownBy(() -> http.get("catalog", 1 << 20)).isInstanceOf(OriginException.class)
+          .hasMessage("origin " + server.uri() + " returned an HTML page for catalog instead of an archive file"
+              + " (is the URL the origin's root?)")
+          .extracting(e -> ((OriginException) e).kind()).isEqualTo(OriginException.Kind.NOT_AN_ARCHIVE);
+    }
+  }
+
+  @Test
+  void namesAMissingDirectoryOrigin() {
+    var gone = new DirectoryOrigin(tmp.resolve("gone"));
+    assertThatThrownBy(() -> gone.get("catalog", 100)).isInstanceOf(OriginException.class)
+        .hasMessage("origin directory " + tmp.resolve("gone") + " does not exist");
   }
 }
