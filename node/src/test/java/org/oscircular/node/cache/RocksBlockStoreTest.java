@@ -141,6 +141,48 @@ class RocksBlockStoreTest {
   }
 
   @Test
+  void dropsABlockWhoseBytesChangeOnDiskAfterItVerified() throws IOException {
+    var bs = blocks(3, 16384, 5);
+    try (var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(1 << 20))) {
+      for (var b : bs) {
+        store.put(b.entry(), b.stored());
+      }
+      store.flush(); // the blocks now live in a blob file, read from disk on every get
+      for (var b : bs) {
+        assertThat(store.get(b.entry())).hasValueSatisfying(v -> assertThat(v).isEqualTo(b.stored()));
+      }
+      // Rot one byte in the middle of block 1 on disk while the store is open: RocksDB's own checksum is
+      // not checked on block reads, so only the CRC-32C taken when the block verified can catch it.
+      flipByteOnDisk(bs.get(1).stored(), 9000);
+      assertThat(store.get(bs.get(1).entry())).isEmpty();
+      assertThat(store.contains(bs.get(1).entry().name())).isFalse();
+      assertThat(store.get(bs.get(0).entry())).hasValueSatisfying(v -> assertThat(v).isEqualTo(bs.get(0).stored()));
+      assertThat(store.get(bs.get(2).entry())).hasValueSatisfying(v -> assertThat(v).isEqualTo(bs.get(2).stored()));
+    }
+  }
+
+  /** Flips the byte at {@code at} of the only copy of {@code content} in the cache's blob files. */
+  private void flipByteOnDisk(byte[] content, int at) throws IOException {
+    List<Path> blobs;
+    try (var files = java.nio.file.Files.list(tmp)) {
+      blobs = files.filter(f -> f.toString().endsWith(".blob")).toList();
+    }
+    byte[] needle = java.util.Arrays.copyOf(content, 64);
+    for (Path f : blobs) {
+      byte[] all = java.nio.file.Files.readAllBytes(f);
+      for (int i = 0; i + content.length <= all.length; i++) {
+        if (java.util.Arrays.equals(all, i, i + needle.length, needle, 0, needle.length)) {
+          try (var ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) (all[i + at] ^ 0x10)}), i + at);
+          }
+          return;
+        }
+      }
+    }
+    throw new AssertionError("block bytes not found in blob files " + blobs);
+  }
+
+  @Test
   void rejectsACapBelowOneMebibyte() {
     assertThatThrownBy(() -> CacheConfig.withMaxBytes(1000))
         .hasMessage("cache.max-bytes must be at least 1 MiB, got 1000 bytes");
