@@ -1,11 +1,10 @@
 package org.oscircular.protocol.exchange;
 
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
@@ -40,7 +39,10 @@ public final class BlockExchange {
     private final ExchangeConfig config;
     private final RandomGenerator random;
     private final LinkedHashMap<Integer, Want> wants = new LinkedHashMap<>();
-    private final Map<Long, PeerRecord> peers = new HashMap<>();
+    /** What this exchange remembers per peer, oldest first; see {@link #peer(long)} for the bound. */
+    private final LinkedHashMap<Long, PeerRecord> peers = new LinkedHashMap<>();
+    /** Table size at which the next sweep of idle peer records runs. */
+    private int sweepAt;
     private int peerInFlight;
     private int originInFlight;
     private long lastNow = Long.MIN_VALUE;
@@ -50,6 +52,7 @@ public final class BlockExchange {
     public BlockExchange(ExchangeConfig config, RandomGenerator random) {
         this.config = Objects.requireNonNull(config, "config");
         this.random = Objects.requireNonNull(random, "random");
+        this.sweepAt = config.maxPeerRecords();
     }
 
     /** Processes one event at time {@code now} and emits the resulting actions to {@code out}, in order. */
@@ -62,7 +65,9 @@ public final class BlockExchange {
                 if (want != null) {
                     for (Provider provider : p.providers()) {
                         if (!want.hasCandidate(provider.peer())) {
-                            want.addCandidate(provider, peer(provider.peer()));
+                            PeerRecord record = peer(provider.peer());
+                            record.candidateOf++;
+                            want.addCandidate(provider, record);
                             supply++;
                         }
                     }
@@ -132,6 +137,15 @@ public final class BlockExchange {
         return originInFlight;
     }
 
+    /**
+     * Peers this exchange keeps a record of (load, score, exclusion). Besides the peers that are candidates of a
+     * wanted block, carry a request, or are dropped or banned, at most {@link ExchangeConfig#maxPeerRecords()}
+     * records of idle peers are kept; see {@code docs/exchange.md}.
+     */
+    public int knownPeers() {
+        return peers.size();
+    }
+
     /** Whether the peer is currently banned (bad blocks). */
     public boolean isBanned(long peer, long now) {
         PeerRecord record = peers.get(peer);
@@ -184,6 +198,7 @@ public final class BlockExchange {
             releaseOrigin(want);
         }
         wants.remove(want.block);
+        want.forgetCandidates();
         out.accept(new ExchangeAction.Deliver(want.block, source));
     }
 
@@ -250,16 +265,15 @@ public final class BlockExchange {
         while (it.hasNext()) {
             Want want = it.next();
             if (want.peer == NONE && peerInFlight < config.maxInFlightPeers() && want.failedPickAt != supply) {
-                Provider best = pick(want, now);
-                if (best == null) {
+                int best = pick(want, now);
+                if (best < 0) {
                     want.failedPickAt = supply;
                 } else {
-                    PeerRecord record = peer(best.peer());
-                    record.inFlight++;
+                    want.records[best].inFlight++;
                     peerInFlight++;
-                    want.peer = best.peer();
+                    want.peer = want.peers[best];
                     want.peerDeadline = now + config.requestTimeout();
-                    out.accept(new ExchangeAction.Request(best.peer(), want.block));
+                    out.accept(new ExchangeAction.Request(want.peer, want.block));
                 }
             }
             boolean usable = want.peer != NONE || hasUsableCandidate(want, now);
@@ -280,58 +294,84 @@ public final class BlockExchange {
             boolean originExhausted = !originAllowed || want.originFailures >= config.maxOriginAttempts();
             if (peersExhausted && want.lookups >= config.maxLookups() && originExhausted && !want.originInFlight) {
                 it.remove();
+                want.forgetCandidates();
                 out.accept(new ExchangeAction.Unavailable(want.block));
             }
         }
     }
 
-    private Provider pick(Want want, long now) {
-        Provider best = null;
-        PeerRecord bestRecord = null;
+    /** The index of the best usable candidate of a want, or -1. */
+    private int pick(Want want, long now) {
+        int best = -1;
         int ties = 0;
-        for (int i = 0; i < want.candidates.size(); i++) {
-            Provider candidate = want.candidates.get(i);
-            PeerRecord record = want.records.get(i);
+        for (int i = 0; i < want.candidateCount; i++) {
+            PeerRecord record = want.records[i];
             if (!record.usable(now) || record.inFlight >= config.maxInFlightPerPeer()
-                    || want.excludes(candidate.peer())) {
+                    || want.excludes(want.peers[i])) {
                 continue;
             }
-            int order = best == null ? -1 : compare(candidate, record, best, bestRecord);
+            int order = best < 0 ? -1 : compare(want, i, best);
             if (order < 0) {
-                best = candidate;
-                bestRecord = record;
+                best = i;
                 ties = 1;
             } else if (order == 0 && random.nextInt(++ties) == 0) {
-                best = candidate;
-                bestRecord = record;
+                best = i;
             }
         }
         return best;
     }
 
-    private static int compare(Provider a, PeerRecord ra, Provider b, PeerRecord rb) {
-        int byTier = a.tier().compareTo(b.tier());
+    /** Orders two candidates of a want: tier, then score (higher first), then RTT. */
+    private static int compare(Want want, int a, int b) {
+        int byTier = Byte.compare(want.tiers[a], want.tiers[b]);
         if (byTier != 0) {
             return byTier;
         }
-        int byScore = Integer.compare(rb.score, ra.score);
+        int byScore = Integer.compare(want.records[b].score, want.records[a].score);
         if (byScore != 0) {
             return byScore;
         }
-        return Long.compare(a.rtt(), b.rtt());
+        return Long.compare(want.rtts[a], want.rtts[b]);
     }
 
     private static boolean hasUsableCandidate(Want want, long now) {
-        for (int i = 0; i < want.candidates.size(); i++) {
-            if (want.records.get(i).usable(now) && !want.excludes(want.candidates.get(i).peer())) {
+        for (int i = 0; i < want.candidateCount; i++) {
+            if (want.records[i].usable(now) && !want.excludes(want.peers[i])) {
                 return true;
             }
         }
         return false;
     }
 
+    /**
+     * The record of a peer, created on first sight. The table is bounded: when it reaches
+     * {@code maxPeerRecords}, records of idle peers (no request in flight, candidate of no wanted block, not
+     * dropped or banned at this moment) are forgotten, oldest first, down to three quarters of the bound. A
+     * forgotten peer that comes back starts afresh (score 0). Records that are not idle are never forgotten,
+     * so the table holds at most the bound plus the peers the current wants name.
+     */
     private PeerRecord peer(long peer) {
-        return peers.computeIfAbsent(peer, p -> new PeerRecord());
+        PeerRecord record = peers.get(peer);
+        if (record == null) {
+            if (peers.size() >= sweepAt) {
+                forgetIdlePeers();
+            }
+            record = new PeerRecord();
+            peers.put(peer, record);
+        }
+        return record;
+    }
+
+    private void forgetIdlePeers() {
+        int target = config.maxPeerRecords() - config.maxPeerRecords() / 4;
+        Iterator<PeerRecord> it = peers.values().iterator();
+        while (it.hasNext() && peers.size() > target) {
+            if (it.next().idle(lastNow)) {
+                it.remove();
+            }
+        }
+        // If most records are busy, do not sweep again on every new peer: wait for a quarter of the bound more.
+        sweepAt = Math.max(config.maxPeerRecords(), peers.size() + Math.max(1, config.maxPeerRecords() / 4));
     }
 
     private void releasePeer(Want want) {
@@ -349,12 +389,18 @@ public final class BlockExchange {
 
     /** One wanted block. */
     private static final class Want {
+        private static final long[] NO_PEERS = new long[0];
+
         final int block;
         final long wantedAt;
-        final List<Provider> candidates = new ArrayList<>(4);
-        /** The peer record of each candidate, same order (saves a map lookup per candidate per event). */
-        final List<PeerRecord> records = new ArrayList<>(4);
-        long[] excluded = new long[0];
+        // Candidates (peers that claim to have the block) in parallel arrays: handle, tier ordinal, RTT, and the
+        // peer's record (saves a map lookup per candidate per event).
+        long[] peers = NO_PEERS;
+        byte[] tiers;
+        long[] rtts;
+        PeerRecord[] records;
+        int candidateCount;
+        long[] excluded = NO_PEERS;
         long peer = NONE;
         long peerDeadline;
         boolean originInFlight;
@@ -371,8 +417,8 @@ public final class BlockExchange {
         }
 
         boolean hasCandidate(long peer) {
-            for (Provider known : candidates) {
-                if (known.peer() == peer) {
+            for (int i = 0; i < candidateCount; i++) {
+                if (peers[i] == peer) {
                     return true;
                 }
             }
@@ -380,8 +426,25 @@ public final class BlockExchange {
         }
 
         void addCandidate(Provider provider, PeerRecord record) {
-            candidates.add(provider);
-            records.add(record);
+            if (candidateCount == peers.length) {
+                int n = Math.max(4, candidateCount * 2);
+                peers = Arrays.copyOf(peers, n);
+                tiers = tiers == null ? new byte[n] : Arrays.copyOf(tiers, n);
+                rtts = rtts == null ? new long[n] : Arrays.copyOf(rtts, n);
+                records = records == null ? new PeerRecord[n] : Arrays.copyOf(records, n);
+            }
+            peers[candidateCount] = provider.peer();
+            tiers[candidateCount] = (byte) provider.tier().ordinal();
+            rtts[candidateCount] = provider.rtt();
+            records[candidateCount] = record;
+            candidateCount++;
+        }
+
+        /** The want is over: its candidates' records no longer count it. */
+        void forgetCandidates() {
+            for (int i = 0; i < candidateCount; i++) {
+                records[i].candidateOf--;
+            }
         }
 
         boolean excludes(long peer) {
@@ -395,7 +458,7 @@ public final class BlockExchange {
 
         void exclude(long peer) {
             if (!excludes(peer)) {
-                excluded = java.util.Arrays.copyOf(excluded, excluded.length + 1);
+                excluded = Arrays.copyOf(excluded, excluded.length + 1);
                 excluded[excluded.length - 1] = peer;
             }
         }

@@ -22,6 +22,9 @@ import java.util.Objects;
  * @param maxLookups provider lookups per block before giving up on peers for it (default 3)
  * @param lookupRetryDelay wait before repeating a provider lookup that found nobody usable (default 1 s)
  * @param maxOriginAttempts origin failures per block before the block is reported unavailable (default 3)
+ * @param maxPeerRecords records of idle peers (no request in flight, candidate of no wanted block, not dropped or
+ *     banned) kept for their score; beyond it the oldest idle records are forgotten, so the memory of a
+ *     long-running exchange that meets many peers stays bounded (default 4096)
  */
 public record ExchangeConfig(
         int maxInFlightPerPeer,
@@ -35,9 +38,12 @@ public record ExchangeConfig(
         long banDuration,
         int maxLookups,
         long lookupRetryDelay,
-        int maxOriginAttempts) {
+        int maxOriginAttempts,
+        int maxPeerRecords) {
 
     private static final long SECOND = 1_000_000_000L;
+    /** The default of {@link #maxPeerRecords()}. */
+    public static final int DEFAULT_MAX_PEER_RECORDS = 4096;
 
     public ExchangeConfig {
         Objects.requireNonNull(originMode, "originMode");
@@ -52,18 +58,34 @@ public record ExchangeConfig(
         atLeast("maxLookups", maxLookups, 0);
         atLeast("lookupRetryDelay", lookupRetryDelay, 0);
         atLeast("maxOriginAttempts", maxOriginAttempts, 1);
+        atLeast("maxPeerRecords", maxPeerRecords, 4);
+    }
+
+    /** The settings above with the default bound on idle peer records. */
+    public ExchangeConfig(int maxInFlightPerPeer, int maxInFlightPeers, int maxInFlightOrigin, OriginMode originMode,
+            long requestTimeout, long originHedgeDelay, int timeoutsBeforeDrop, int badBlocksBeforeBan,
+            long banDuration, int maxLookups, long lookupRetryDelay, int maxOriginAttempts) {
+        this(maxInFlightPerPeer, maxInFlightPeers, maxInFlightOrigin, originMode, requestTimeout, originHedgeDelay,
+                timeoutsBeforeDrop, badBlocksBeforeBan, banDuration, maxLookups, lookupRetryDelay, maxOriginAttempts,
+                DEFAULT_MAX_PEER_RECORDS);
     }
 
     /** The defaults, with times in nanoseconds. */
     public static ExchangeConfig defaults() {
         return new ExchangeConfig(4, 32, 4, OriginMode.FALLBACK, 2 * SECOND, SECOND, 3, 2, 600 * SECOND, 3,
-                SECOND, 3);
+                SECOND, 3, DEFAULT_MAX_PEER_RECORDS);
     }
 
     public ExchangeConfig withOriginMode(OriginMode mode) {
         return new ExchangeConfig(maxInFlightPerPeer, maxInFlightPeers, maxInFlightOrigin, mode, requestTimeout,
                 originHedgeDelay, timeoutsBeforeDrop, badBlocksBeforeBan, banDuration, maxLookups, lookupRetryDelay,
-                maxOriginAttempts);
+                maxOriginAttempts, maxPeerRecords);
+    }
+
+    public ExchangeConfig withMaxPeerRecords(int max) {
+        return new ExchangeConfig(maxInFlightPerPeer, maxInFlightPeers, maxInFlightOrigin, originMode, requestTimeout,
+                originHedgeDelay, timeoutsBeforeDrop, badBlocksBeforeBan, banDuration, maxLookups, lookupRetryDelay,
+                maxOriginAttempts, max);
     }
 
     private static void atLeast(String name, long value, long min) {

@@ -5,6 +5,8 @@ final class PeerRecord {
     private static final int MAX_SCORE = 10;
 
     int inFlight;
+    /** Wanted blocks that list this peer as a candidate. */
+    int candidateOf;
     int consecutiveTimeouts;
     int badBlocks;
     int score;
@@ -14,6 +16,11 @@ final class PeerRecord {
 
     boolean usable(long now) {
         return now >= excludedUntil;
+    }
+
+    /** Nothing refers to this record and forgetting it lifts no exclusion: it may be dropped from the table. */
+    boolean idle(long now) {
+        return inFlight == 0 && candidateOf == 0 && usable(now);
     }
 
     void succeeded() {

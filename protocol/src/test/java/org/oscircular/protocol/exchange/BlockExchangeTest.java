@@ -125,4 +125,65 @@ class BlockExchangeTest {
         assertTrue(all.contains(new ExchangeAction.Disconnect(9, false)), all.toString());
         assertEquals(0, ex.inFlightToPeers());
     }
+
+    @Test
+    void forgetsIdlePeersBeyondTheBoundButNeverABannedOne() {
+        ExchangeConfig config = ExchangeConfig.defaults().withMaxPeerRecords(8);
+        BlockExchange ex = exchange(config);
+        // Peer 1 sends two bad blocks and is banned.
+        for (int b = 0; b < config.badBlocksBeforeBan(); b++) {
+            handle(ex, new ExchangeEvent.Want(b), 0);
+            handle(ex, new ExchangeEvent.ProvidersFound(b, List.of(new Provider(1, SourceTier.LAN, 1))), 0);
+            handle(ex, new ExchangeEvent.BlockReceived(1, b, false), MS);
+        }
+        assertTrue(ex.isBanned(1, 2 * MS));
+        // A thousand other peers each serve one block: the table stays within the bound.
+        long now = 2 * MS;
+        for (int b = 100; b < 1100; b++) {
+            handle(ex, new ExchangeEvent.Want(b), now);
+            handle(ex, new ExchangeEvent.ProvidersFound(b, List.of(new Provider(b, SourceTier.LAN, 1))), now);
+            assertEquals(List.of(new ExchangeAction.Deliver(b, b)),
+                    handle(ex, new ExchangeEvent.BlockReceived(b, b, true), now + 1));
+            now += 2;
+            assertTrue(ex.knownPeers() <= config.maxPeerRecords(), "records: " + ex.knownPeers());
+        }
+        // The banned peer was never forgotten: it is still banned and not asked.
+        assertTrue(ex.isBanned(1, now));
+        handle(ex, new ExchangeEvent.Want(5000), now);
+        assertEquals(List.of(new ExchangeAction.Request(7, 5000)), handle(ex, new ExchangeEvent.ProvidersFound(5000,
+                List.of(new Provider(1, SourceTier.LAN, 1), new Provider(7, SourceTier.SEED, 1))), now));
+    }
+
+    @Test
+    void keepsEveryRecordWhileTheBoundIsNotReached() {
+        BlockExchange ex = exchange(ExchangeConfig.defaults());
+        for (int b = 0; b < 200; b++) {
+            handle(ex, new ExchangeEvent.Want(b), b);
+            handle(ex, new ExchangeEvent.ProvidersFound(b, List.of(new Provider(b + 10, SourceTier.LAN, 1))), b);
+            handle(ex, new ExchangeEvent.BlockReceived(b + 10, b, true), b);
+        }
+        assertEquals(200, ex.knownPeers());
+    }
+
+    @Test
+    void neverForgetsAPeerThatAWantedBlockStillNames() {
+        BlockExchange ex = exchange(ExchangeConfig.defaults().withMaxPeerRecords(4));
+        List<Provider> many = new ArrayList<>();
+        for (int p = 10; p < 30; p++) {
+            many.add(new Provider(p, SourceTier.REMOTE, p));
+        }
+        handle(ex, new ExchangeEvent.Want(0), 0);
+        assertEquals(List.of(new ExchangeAction.Request(10, 0)),
+                handle(ex, new ExchangeEvent.ProvidersFound(0, many), 0));
+        assertEquals(20, ex.knownPeers());
+        // Each peer in turn says it does not have the block; the next by RTT is asked, none was forgotten.
+        for (int p = 10; p < 29; p++) {
+            assertEquals(List.of(new ExchangeAction.Request(p + 1, 0)),
+                    handle(ex, new ExchangeEvent.DontHave(p, 0), p));
+        }
+        handle(ex, new ExchangeEvent.BlockReceived(29, 0, true), 100);
+        handle(ex, new ExchangeEvent.Want(1), 101);
+        handle(ex, new ExchangeEvent.ProvidersFound(1, List.of(new Provider(99, SourceTier.LAN, 1))), 101);
+        assertTrue(ex.knownPeers() <= 4, "records: " + ex.knownPeers());
+    }
 }
