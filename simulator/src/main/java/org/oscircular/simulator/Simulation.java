@@ -8,6 +8,7 @@ import org.oscircular.protocol.exchange.ExchangeConfig;
 import org.oscircular.protocol.exchange.ExchangeEvent;
 import org.oscircular.protocol.exchange.OriginMode;
 import org.oscircular.protocol.exchange.Provider;
+import org.oscircular.protocol.exchange.Rendezvous;
 import org.oscircular.protocol.exchange.SourceTier;
 import org.oscircular.protocol.kad.AnnounceScheduler;
 import org.oscircular.protocol.kad.BlockKey;
@@ -33,6 +34,8 @@ final class Simulation {
     private final int originLink;
     /** Per site, per boot-trace position: sharing clients that hold the block (at most lan-max-providers). */
     private final int[][][] lanHolders;
+    /** Per site, per boot-trace position: 1 + the designated client, 0 = not computed yet (see designated()). */
+    private final int[][] designatedCache;
     /** Per block: announced providers (at most dht-max-providers). */
     private final int[][] announced;
     private final KadOverlay kad;
@@ -62,6 +65,7 @@ final class Simulation {
         seedsOfSite = new int[sites][];
         siteFirstClient = new int[sites];
         lanHolders = new int[sites][][];
+        designatedCache = new int[sites][];
         announced = new int[workload.blocks()][];
         originLink = net.addLink(scenario.origin().bandwidth());
         hosts = new Host[scenario.hostCount()];
@@ -112,19 +116,25 @@ final class Simulation {
     /** The DHT key of a block: sha256 of the sha1 multihash of its (synthetic) SHA-1 name. */
     private KadKey blockKey(int block) {
         KadKey key = blockKeys[block];
-        if (key == null && workload.name(block) != null) {
-            key = blockKeys[block] = new BlockKey(workload.name(block)).kadKey();
-        }
         if (key == null) {
-            byte[] sha1 = new byte[20];
-            long a = scenario.seed() * 0x9E3779B97F4A7C15L + block;
-            for (int i = 0; i < 20; i++) {
-                a = a * 6364136223846793005L + 1442695040888963407L;
-                sha1[i] = (byte) (a >>> 56);
-            }
-            key = blockKeys[block] = new BlockKey(sha1).kadKey();
+            key = blockKeys[block] = new BlockKey(blockName(block)).kadKey();
         }
         return key;
+    }
+
+    /** A block's SHA-1 name: the table's, or for a synthetic image 20 bytes derived from the seed and index. */
+    private byte[] blockName(int block) {
+        byte[] name = workload.name(block);
+        if (name != null) {
+            return name;
+        }
+        byte[] sha1 = new byte[20];
+        long a = scenario.seed() * 0x9E3779B97F4A7C15L + block;
+        for (int i = 0; i < 20; i++) {
+            a = a * 6364136223846793005L + 1442695040888963407L;
+            sha1[i] = (byte) (a >>> 56);
+        }
+        return sha1;
     }
 
     /** The DHT server whose routing table a host's lookups start from. */
@@ -552,34 +562,48 @@ final class Simulation {
     }
 
     /**
-     * The designated fetcher of a block in a site: the online sharing client with the highest rendezvous weight
-     * for it (as the node's rendezvous hashing picks among its LAN peers), or -1 when the rule is off.
+     * The designated fetcher of a block in a site: the node's own rule ({@link Rendezvous}) over the site's online
+     * sharing clients, with synthetic peer ids and block names; or -1 when the rule is off. Cached per site and
+     * boot-trace position until a client of the site goes offline or comes back.
      */
     private int designated(int site, int block) {
         if (!scenario.clients().share() || !scenario.discovery().lanDesignated()) {
             return -1;
         }
-        int best = -1;
-        long bestWeight = 0;
+        int pos = workload.tracePosition(block);
+        int[] cache = designatedCache[site];
+        if (pos >= 0 && cache != null && cache[pos] != 0) {
+            return cache[pos] - 1;
+        }
+        List<Host> online = new ArrayList<>(scenario.sites().clientsPerSite());
         int first = siteFirstClient[site];
         for (int i = 0; i < scenario.sites().clientsPerSite(); i++) {
-            int id = first + i;
-            if (hosts[id].online) {
-                long w = weight(id, block);
-                if (best < 0 || Long.compareUnsigned(w, bestWeight) > 0) {
-                    best = id;
-                    bestWeight = w;
-                }
+            if (hosts[first + i].online) {
+                online.add(hosts[first + i]);
             }
+        }
+        int best = online.isEmpty() ? -1 : Rendezvous.designated(online, h -> peerId(h.id), blockName(block)).id;
+        if (pos >= 0) {
+            if (cache == null) {
+                cache = designatedCache[site] = new int[workload.bootTrace().length];
+            }
+            cache[pos] = best + 1;
         }
         return best;
     }
 
-    private long weight(int host, int block) {
-        long z = (((long) host << 32) | (block & 0xFFFFFFFFL)) + scenario.seed() * 0x9E3779B97F4A7C15L;
+    /** A host's synthetic peer id: eight bytes derived from the scenario seed and the host number. */
+    private byte[] peerId(int host) {
+        long z = host + scenario.seed() * 0x9E3779B97F4A7C15L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
+        z ^= z >>> 31;
+        byte[] id = new byte[8];
+        for (int i = 7; i >= 0; i--) {
+            id[i] = (byte) z;
+            z >>>= 8;
+        }
+        return id;
     }
 
     private Provider providerFor(Host client, Host server) {
@@ -595,6 +619,7 @@ final class Simulation {
             return;
         }
         h.online = false;
+        designatedCache[h.site] = null;
         if (h.driver != null) {
             h.driver.kill();
             h.driver = null;
@@ -613,6 +638,7 @@ final class Simulation {
         }
         engine.after(exp(r, scenario.churn().meanDowntime()), () -> {
             h.online = true;
+            designatedCache[h.site] = null;
             if (h.wantedAt >= 0 && !h.done) {
                 begin(h);
             }

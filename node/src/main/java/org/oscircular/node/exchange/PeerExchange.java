@@ -29,6 +29,7 @@ import org.oscircular.protocol.exchange.ExchangeAction;
 import org.oscircular.protocol.exchange.ExchangeConfig;
 import org.oscircular.protocol.exchange.ExchangeEvent;
 import org.oscircular.protocol.exchange.Provider;
+import org.oscircular.protocol.exchange.Rendezvous;
 import org.oscircular.protocol.exchange.SourceTier;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.BlockName;
@@ -231,7 +232,7 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
   public boolean isDesignated(BlockName name) {
     List<PeerId> candidates = new ArrayList<>(lanPeers);
     candidates.add(host.peerId());
-    return Rendezvous.designated(candidates, name).equals(host.peerId());
+    return Rendezvous.designated(candidates, PeerId::toBytes, name.sha1()).equals(host.peerId());
   }
 
   // ---- BlockSource ----
@@ -336,7 +337,7 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
       }
     }
     candidates.add(host.peerId());
-    PeerId designated = Rendezvous.designated(candidates, name);
+    PeerId designated = Rendezvous.designated(candidates, PeerId::toBytes, name.sha1());
     List<Provider> seeds = new ArrayList<>();
     for (PeerState st : peers.values()) {
       if (st.seed) {
