@@ -4,11 +4,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import org.oscircular.node.origin.OriginStore;
+import org.oscircular.node.publish.BootFilesInImage;
 import org.oscircular.node.publish.Publisher;
 import org.oscircular.protocol.format.Codec;
 import org.oscircular.protocol.format.ImageTable;
@@ -55,6 +57,11 @@ final class PublishCommand implements Callable<Integer> {
   @Option(names = "--initrd", paramLabel = "FILE", description = "Initrd stored with the image as attachment 'initrd'.")
   Path initrd;
 
+  @Option(names = "--kernel-from-image",
+      description = "Take kernel and initrd from the image's own /boot (ext2/3/4 or squashfs, read without"
+          + " mounting: /vmlinuz and /initrd.img links, else the newest /boot/vmlinuz-*); stored like --kernel/--initrd.")
+  boolean kernelFromImage;
+
   @Option(names = "--cmdline", paramLabel = "TEXT", description = "Kernel command line, stored as property 'cmdline'.")
   String cmdline;
 
@@ -89,6 +96,29 @@ final class PublishCommand implements Callable<Integer> {
     }
     ImageTable.checkBlockSize((int) bs);
     Map<String, Path> attachments = new LinkedHashMap<>(attach);
+    if (!kernelFromImage) {
+      return publish(bs, attachments);
+    }
+    if (kernel != null || initrd != null) {
+      throw new IllegalArgumentException("--kernel-from-image takes kernel and initrd from the image:"
+          + " drop --kernel/--initrd, or drop --kernel-from-image");
+    }
+    Path extracted = Files.createTempDirectory("circular-boot-files");
+    try {
+      var found = BootFilesInImage.extract(image, extracted);
+      kernel = found.kernel();
+      initrd = found.initrd().orElse(null);
+      spec.commandLine().getOut().println("kernel " + found.kernelInImage() + found.initrdInImage()
+          .map(i -> " and initrd " + i).orElse(" (no initrd found)") + " taken from the image");
+      return publish(bs, attachments);
+    } finally {
+      for (Path f : List.of(extracted.resolve("kernel"), extracted.resolve("initrd"), extracted)) {
+        Files.deleteIfExists(f);
+      }
+    }
+  }
+
+  private int publish(long bs, Map<String, Path> attachments) throws Exception {
     if (kernel != null) {
       attachments.put("kernel", kernel);
     }

@@ -1,0 +1,99 @@
+package org.oscircular.node.publish;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * A file system inside an image file, read without mounting it (no root, no loop device) through
+ * the file system's own tools: ext2/3/4 with {@code debugfs} (e2fsprogs), squashfs with
+ * {@code unsquashfs} (squashfs-tools). Paths are absolute and symlink-free; {@link BootFilesInImage}
+ * resolves symlinks itself, inside the image.
+ */
+sealed interface ImageFileSystem permits DebugfsFileSystem, UnsquashfsFileSystem {
+  /** Names and paths handed to the tools; anything else is refused rather than quoted. */
+  Pattern SAFE_PATH = Pattern.compile("[A-Za-z0-9._+~@:/-]+");
+
+  enum Kind { DIRECTORY, FILE, SYMLINK, OTHER }
+
+  record Entry(String name, Kind kind, long size) {}
+
+  /** The entries of directory {@code dir}, without {@code .} and {@code ..}. */
+  List<Entry> list(String dir) throws IOException;
+
+  /** The target of symlink {@code path}, as stored. */
+  String readlink(String path) throws IOException;
+
+  /** Copies regular file {@code path} of {@code size} bytes to {@code out}; fails on a short copy. */
+  void copy(String path, long size, Path out) throws IOException;
+
+  /** What kind of file system this is, for messages ("ext4", "squashfs"). */
+  String kind();
+
+  /** Opens the file system the image starts with, by its magic number. */
+  static ImageFileSystem open(Path image) throws IOException {
+    byte[] head = new byte[2048];
+    int n;
+    try (InputStream in = Files.newInputStream(image)) {
+      n = in.readNBytes(head, 0, head.length);
+    }
+    if (n >= 4 && head[0] == 'h' && head[1] == 's' && head[2] == 'q' && head[3] == 's') {
+      return new UnsquashfsFileSystem(image);
+    }
+    if (n >= 1082 && (head[1080] & 0xff) == 0x53 && (head[1081] & 0xff) == 0xef) {
+      return new DebugfsFileSystem(image);
+    }
+    throw new IOException(image + " does not start with an ext2/3/4 or squashfs file system"
+        + " (a partitioned disk image is not read): give --kernel FILE and --initrd FILE instead");
+  }
+
+  static String checkSafe(String path) throws IOException {
+    if (!SAFE_PATH.matcher(path).matches()) {
+      throw new IOException("refusing the unusual path '" + path + "' in the image");
+    }
+    return path;
+  }
+
+  /** What a tool printed: stdout (empty when it went to a file) and stderr. */
+  record Output(String out, String err) {}
+
+  /** Runs a tool with a deadline. Fails with its stderr on a non-zero exit. */
+  static Output run(List<String> command, Path stdoutFile) throws IOException {
+    Path out = stdoutFile != null ? stdoutFile : Files.createTempFile("circular-tool-", ".out");
+    Path err = Files.createTempFile("circular-tool-", ".err");
+    try {
+      Process p;
+      try {
+        p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
+            .start();
+      } catch (IOException e) {
+        throw new IOException(command.getFirst() + " is needed to read the image ("
+            + (command.getFirst().equals("debugfs") ? "e2fsprogs" : "squashfs-tools")
+            + "): " + e.getMessage(), e);
+      }
+      try {
+        if (!p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          throw new IOException(String.join(" ", command) + " did not finish within 300 s");
+        }
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted running " + command.getFirst(), e);
+      }
+      if (p.exitValue() != 0) {
+        throw new IOException(String.join(" ", command) + " failed (exit " + p.exitValue() + "): "
+            + Files.readString(err).strip());
+      }
+      return new Output(stdoutFile != null ? "" : Files.readString(out), Files.readString(err));
+    } finally {
+      if (stdoutFile == null) {
+        Files.deleteIfExists(out);
+      }
+      Files.deleteIfExists(err);
+    }
+  }
+}

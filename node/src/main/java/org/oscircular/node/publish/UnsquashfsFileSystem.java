@@ -1,0 +1,104 @@
+package org.oscircular.node.publish;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A squashfs image read with {@code unsquashfs}: one long listing ({@code -lls}) of the whole
+ * image, taken on first use, answers {@link #list} and {@link #readlink}; {@code -cat} copies a file.
+ */
+final class UnsquashfsFileSystem implements ImageFileSystem {
+  /** {@code PERMS OWNER/GROUP SIZE DATE TIME PATH[ -> TARGET]}. */
+  private static final Pattern LINE =
+      Pattern.compile("^(\\S)\\S*\\s+\\S+\\s+(\\S+)\\s+\\S+\\s+\\S+\\s(.*)$");
+
+  private final Path image;
+  private Map<String, List<Entry>> dirs;
+  private Map<String, String> links;
+
+  UnsquashfsFileSystem(Path image) {
+    this.image = image;
+  }
+
+  @Override
+  public String kind() {
+    return "squashfs";
+  }
+
+  private void load() throws IOException {
+    if (dirs != null) {
+      return;
+    }
+    String listing = ImageFileSystem.run(List.of("unsquashfs", "-lls", "-d", "", image.toString()),
+        null).out();
+    dirs = new HashMap<>();
+    links = new HashMap<>();
+    for (String line : listing.split("\n")) {
+      Matcher m = LINE.matcher(line);
+      if (!m.matches() || m.group(3).isEmpty()) {
+        continue;
+      }
+      String path = m.group(3);
+      Kind kind = switch (m.group(1)) {
+        case "d" -> Kind.DIRECTORY;
+        case "-" -> Kind.FILE;
+        case "l" -> Kind.SYMLINK;
+        default -> Kind.OTHER;
+      };
+      if (kind == Kind.SYMLINK) {
+        int arrow = path.indexOf(" -> ");
+        if (arrow < 0) {
+          continue;
+        }
+        links.put(path.substring(0, arrow), path.substring(arrow + 4));
+        path = path.substring(0, arrow);
+      }
+      long size = 0;
+      if (kind == Kind.FILE) {
+        try {
+          size = Long.parseLong(m.group(2));
+        } catch (NumberFormatException e) {
+          continue;
+        }
+      }
+      int slash = path.lastIndexOf('/');
+      String parent = slash <= 0 ? "/" : path.substring(0, slash);
+      dirs.computeIfAbsent(parent, k -> new ArrayList<>())
+          .add(new Entry(path.substring(slash + 1), kind, size));
+    }
+  }
+
+  @Override
+  public List<Entry> list(String dir) throws IOException {
+    load();
+    return dirs.getOrDefault(dir, List.of());
+  }
+
+  @Override
+  public String readlink(String path) throws IOException {
+    load();
+    String target = links.get(path);
+    if (target == null) {
+      throw new IOException(path + " is not a symlink in " + image);
+    }
+    return target;
+  }
+
+  @Override
+  public void copy(String path, long size, Path out) throws IOException {
+    String relative = ImageFileSystem.checkSafe(path).substring(1);
+    ImageFileSystem.run(List.of("unsquashfs", "-cat", image.toString(), relative), out);
+    long got = Files.size(out);
+    if (got != size) {
+      throw new IOException("unsquashfs copied " + got + " of the " + size + " bytes of " + path
+          + " in " + image);
+    }
+  }
+}
