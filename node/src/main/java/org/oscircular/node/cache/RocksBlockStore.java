@@ -93,6 +93,9 @@ public final class RocksBlockStore implements AutoCloseable {
   private final Map<BlockName, Verified> verified = new java.util.concurrent.ConcurrentHashMap<>();
   /** The keys of {@code lru}, readable without the lock (readahead asks for every block it passes). */
   private final Set<BlockName> present = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Told the name of every block newly stored (e.g. to announce it in the DHT); called outside the lock. */
+  private final List<java.util.function.Consumer<BlockName>> storedListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private long totalBytes;
   private long tick;
 
@@ -367,7 +370,26 @@ public final class RocksBlockStore implements AutoCloseable {
     if (!verifies(entry, stored)) {
       return PutResult.REJECTED_UNVERIFIED;
     }
-    return insert(entry, stored);
+    return stored(entry, insert(entry, stored));
+  }
+
+  /** Calls {@code listener} with the name of every block stored from now on (not for blocks already present). */
+  public void onStored(java.util.function.Consumer<BlockName> listener) {
+    storedListeners.add(listener);
+  }
+
+  /** A snapshot of the names of all cached blocks. */
+  public List<BlockName> cachedNames() {
+    return List.copyOf(present);
+  }
+
+  private PutResult stored(BlockEntry.Stored entry, PutResult result) {
+    if (result == PutResult.STORED) {
+      for (var l : storedListeners) {
+        l.accept(entry.name());
+      }
+    }
+    return result;
   }
 
   /**
@@ -379,7 +401,7 @@ public final class RocksBlockStore implements AutoCloseable {
     if (stored.length != entry.storedLength()) {
       return PutResult.REJECTED_UNVERIFIED;
     }
-    return insert(entry, stored);
+    return stored(entry, insert(entry, stored));
   }
 
   private PutResult insert(BlockEntry.Stored entry, byte[] stored) throws IOException {

@@ -106,6 +106,11 @@ public final class NodeConfig {
     oneOf("kad.mode", "server", "client");
     oneOf("exchange.origin-mode", "fallback", "never");
     bool("mdns.enabled");
+    bool("kad.announce-cached");
+    if (duration("kad.announce-delay").isZero() || duration("kad.announce-delay").isNegative()) {
+      throw new ConfigException("kad.announce-delay must be positive, got " + string("kad.announce-delay")
+          + " (" + sources.get("kad.announce-delay") + ")");
+    }
     bool("exchange.fault.corrupt-uploads");
     bool("exchange.enabled");
     integer("exchange.bad-blocks-before-ban", 1, 1000);

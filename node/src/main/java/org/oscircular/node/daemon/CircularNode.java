@@ -34,14 +34,10 @@ import org.oscircular.node.fetch.Sleeper;
 import org.oscircular.node.fuse.ArchiveMount;
 import org.oscircular.node.metrics.MetricsServer;
 import org.oscircular.node.discovery.MdnsDiscovery;
+import org.oscircular.node.kad.CacheAnnouncer;
 import org.oscircular.node.kad.DhtNode;
 import org.oscircular.node.p2p.Host;
 import org.oscircular.node.p2p.HostConfig;
-import org.oscircular.protocol.format.Blob;
-import org.oscircular.protocol.format.BlockEntry;
-import org.oscircular.protocol.format.ImageTable;
-import org.oscircular.protocol.kad.AnnounceScheduler;
-import org.oscircular.protocol.kad.BlockKey;
 import org.oscircular.protocol.kad.KadConfig;
 import org.oscircular.node.p2p.IdentityFile;
 import org.oscircular.node.p2p.SwarmKeyFile;
@@ -152,6 +148,14 @@ public final class CircularNode implements AutoCloseable {
       LOG.log(Level.INFO, "listening on {0}/p2p/{1}", bound, host.peerId());
     }
     startDht(config, random);
+    if (config.bool("kad.announce-cached")) {
+      // every node, client or seed, tells the DHT which blocks it holds; a seed's pinned versions included
+      var announcer = new CacheAnnouncer(dht, store::cachedNames, timers,
+          config.duration("kad.announce-delay").toMillis(), KadConfig.DEFAULTS.republishMillis());
+      store.onStored(announcer::stored);
+      resources.add(announcer);
+      announcer.start();
+    }
     if (config.bool("mdns.enabled")) {
       var mdns = new MdnsDiscovery(host, config.duration("mdns.interval"), timers,
           new SplittableRandom(random.nextLong()));
@@ -302,35 +306,10 @@ public final class CircularNode implements AutoCloseable {
       try {
         ImagePinner.pin(archive, e, background, p -> { });
         preheated.add(e.id());
-        LOG.log(Level.INFO, "seed: {0} pinned", e.id());
-        announce(e);
+        LOG.log(Level.INFO, "seed: {0} pinned", e.id()); // its blocks are announced as they are cached
       } catch (Exception ex) {
         LOG.log(Level.WARNING, "seed: pinning {0} failed: {1}", e.id(), ex.getMessage());
       }
-    }
-  }
-
-  /** Announces every stored block of a version in the DHT (one sweep), and again every republish interval. */
-  private void announce(Catalog.Entry e) {
-    try {
-      ImageTable table = archive.table(e);
-      java.util.Set<BlockKey> keys = new java.util.LinkedHashSet<>();
-      List<Blob> blobs = new ArrayList<>(table.attachments().values());
-      blobs.add(table.image());
-      for (Blob b : blobs) {
-        for (BlockEntry block : b.blocks()) {
-          if (block instanceof BlockEntry.Stored s) {
-            keys.add(new BlockKey(s.name().sha1()));
-          }
-        }
-      }
-      dht.provide(List.copyOf(keys), AnnounceScheduler.Options.sweep()).whenComplete((r, ex) ->
-          LOG.log(ex == null ? Level.INFO : Level.WARNING, ex == null
-              ? "dht: announced " + e.id() + ": " + r.keys() + " blocks, " + r.rpcs() + " messages"
-              : "dht: announcing " + e.id() + " failed: " + ex));
-      timers.schedule(() -> announce(e), KadConfig.DEFAULTS.republishMillis(), TimeUnit.MILLISECONDS);
-    } catch (Exception ex) {
-      LOG.log(Level.WARNING, "dht: announcing {0} failed: {1}", e.id(), ex.getMessage());
     }
   }
 

@@ -1,0 +1,145 @@
+package org.oscircular.node.kad;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.oscircular.node.cache.CacheConfig;
+import org.oscircular.node.cache.RocksBlockStore;
+import org.oscircular.node.p2p.Host;
+import org.oscircular.node.p2p.HostConfig;
+import org.oscircular.protocol.format.BlockEncoder;
+import org.oscircular.protocol.format.BlockEntry;
+import org.oscircular.protocol.format.Codec;
+import org.oscircular.protocol.kad.BlockKey;
+import org.oscircular.protocol.kad.KadConfig;
+import org.oscircular.protocol.kad.LookupResult;
+import org.oscircular.protocol.p2p.IdentityKey;
+import org.oscircular.protocol.p2p.Multiaddr;
+import org.oscircular.protocol.p2p.PeerId;
+
+/** A node's cache and the DHT: what a node stores, others find it providing, announced in batches. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CacheAnnouncerTest {
+  private static final long WAIT_SECONDS = 20;
+
+  @TempDir Path tmp;
+  private final SecureRandom random = new SecureRandom();
+  private final List<Host> hosts = new ArrayList<>();
+  private final List<DhtNode> nodes = new ArrayList<>();
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+
+  @AfterEach
+  void stopEverything() throws Exception {
+    for (AutoCloseable c : closeables.reversed()) c.close();
+    nodes.forEach(DhtNode::close);
+    hosts.forEach(Host::close);
+    timers.shutdownNow();
+  }
+
+  private DhtNode startNode() throws Exception {
+    Host host = new Host(IdentityKey.generate(random), HostConfig.defaults().withIoThreads(1), random);
+    hosts.add(host);
+    host.listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"));
+    ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
+    closeables.add(executor::shutdownNow);
+    DhtNode node = new DhtNode(host, KadConfig.DEFAULTS.withQueryTimeoutMillis(5_000), true, executor,
+        System::currentTimeMillis, new SplittableRandom(random.nextLong()));
+    node.start();
+    nodes.add(node);
+    return node;
+  }
+
+  /** Eight DHT servers joined through node 0. */
+  private void startDht() throws Exception {
+    for (int i = 0; i < 8; i++) startNode();
+    Multiaddr seed = hosts.getFirst().listenAddresses().getFirst().withPeerId(hosts.getFirst().peerId());
+    for (int i = 1; i < 8; i++) nodes.get(i).bootstrap(List.of(seed)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  private RocksBlockStore openStore(String name) throws Exception {
+    RocksBlockStore store = RocksBlockStore.open(tmp.resolve(name), CacheConfig.withMaxBytes(64L << 20));
+    closeables.add(store);
+    return store;
+  }
+
+  private List<BlockEntry.Stored> cache(RocksBlockStore store, int count) throws Exception {
+    BlockEncoder encoder = new BlockEncoder(Codec.NONE);
+    List<BlockEntry.Stored> out = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      byte[] data = new byte[1024];
+      random.nextBytes(data);
+      var e = encoder.encode(data, 0, data.length);
+      var entry = (BlockEntry.Stored) e.entry();
+      assertEquals(RocksBlockStore.PutResult.STORED, store.put(entry, e.stored()));
+      out.add(entry);
+    }
+    return out;
+  }
+
+  private void assertFoundAsProvider(List<BlockEntry.Stored> blocks, PeerId provider, DhtNode finder)
+      throws Exception {
+    for (int i = 0; i < blocks.size(); i += Math.max(1, blocks.size() / 10)) {
+      BlockKey key = new BlockKey(blocks.get(i).name().sha1());
+      LookupResult<KadContact> r = finder.findProviders(key, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      assertEquals(List.of(provider), r.providers().stream().map(KadContact::id).toList(), "provider of " + key);
+      assertTrue(!r.providers().getFirst().addresses().isEmpty(), "with an address to fetch from");
+    }
+  }
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) throw new AssertionError("no " + what + " within " + WAIT_SECONDS + " s");
+      TimeUnit.MILLISECONDS.sleep(20);
+    }
+  }
+
+  @Test
+  void blocksANodeCachesAreFoundWithItAsProviderAnnouncedInFewSweeps() throws Exception {
+    startDht();
+    RocksBlockStore store = openStore("b");
+    CacheAnnouncer announcer = new CacheAnnouncer(nodes.get(3), store::cachedNames, timers, 300, 3_600_000);
+    closeables.add(announcer);
+    store.onStored(announcer::stored);
+    announcer.start();
+
+    List<BlockEntry.Stored> blocks = cache(store, 400); // a burst, as when a machine boots an image
+    await("announcement of 400 blocks", () -> announcer.totals().blocks() >= 400 && announcer.queued() == 0);
+    CacheAnnouncer.Totals t = announcer.totals();
+    assertEquals(400, t.blocks(), "each block announced once: " + t);
+    assertTrue(t.sweeps() <= 4, "batched into a few sweeps, not one per block: " + t);
+    assertTrue(t.lookups() <= 40, "at most one lookup per sweep lane (16), not one per block: " + t);
+    assertTrue(t.messages() < 400, "fewer messages than blocks: " + t);
+
+    assertFoundAsProvider(blocks, hosts.get(3).peerId(), nodes.get(6));
+  }
+
+  @Test
+  void blocksCachedBeforeStartAreAnnouncedAtStart() throws Exception {
+    startDht();
+    RocksBlockStore store = openStore("c");
+    List<BlockEntry.Stored> blocks = cache(store, 50); // e.g. from an earlier run
+    CacheAnnouncer announcer = new CacheAnnouncer(nodes.get(5), store::cachedNames, timers, 300, 3_600_000);
+    closeables.add(announcer);
+    store.onStored(announcer::stored);
+    announcer.start();
+
+    await("announcement of what the cache held", () -> announcer.totals().blocks() >= 50);
+    assertEquals(1, announcer.totals().sweeps(), "one sweep for the whole cache: " + announcer.totals());
+    assertFoundAsProvider(blocks, hosts.get(5).peerId(), nodes.get(1));
+  }
+}
