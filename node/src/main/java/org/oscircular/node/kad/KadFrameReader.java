@@ -5,7 +5,6 @@ import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.oscircular.protocol.kad.KadCodec;
 import org.oscircular.protocol.kad.KadMessageException;
@@ -18,17 +17,24 @@ import org.oscircular.protocol.p2p.WireFormatException;
  * varint is a {@link KadMessageException}: the caller resets the stream.
  */
 final class KadFrameReader {
-    private byte[] buffer = new byte[0];
+    /** Pending bytes are {@code buffer[start, end)}: at most one unfinished frame between feeds. */
+    private byte[] buffer = new byte[256];
+    private int start;
+    private int end;
 
+    /**
+     * Appends {@code data} (consuming it) and returns the messages completed by it. Appending is amortised: a peer
+     * that drips a large message in tiny pieces costs linear, not quadratic, copying.
+     */
     List<byte[]> feed(ByteBuf data) throws KadMessageException {
-        byte[] incoming = new byte[data.readableBytes()];
-        data.readBytes(incoming);
-        byte[] all = Arrays.copyOf(buffer, buffer.length + incoming.length);
-        System.arraycopy(incoming, 0, all, buffer.length, incoming.length);
-        ByteBuffer in = ByteBuffer.wrap(all);
+        int n = data.readableBytes();
+        makeRoom(n);
+        data.readBytes(buffer, end, n);
+        end += n;
+        ByteBuffer in = ByteBuffer.wrap(buffer, start, end - start);
         List<byte[]> out = new ArrayList<>(1);
         while (true) {
-            int start = in.position();
+            int frameStart = in.position();
             long length;
             try {
                 length = Varint.read(in);
@@ -40,20 +46,38 @@ final class KadFrameReader {
                 throw new KadMessageException("kad frame of " + length + " bytes exceeds " + KadCodec.MAX_MESSAGE_BYTES);
             }
             if (in.remaining() < length) {
-                in.position(start);
+                in.position(frameStart);
                 break;
             }
             byte[] message = new byte[(int) length];
             in.get(message);
             out.add(message);
         }
-        buffer = Arrays.copyOfRange(all, in.position(), all.length);
+        start = in.position();
+        if (start == end) {
+            start = 0;
+            end = 0;
+        }
         return out;
+    }
+
+    private void makeRoom(int n) {
+        if (buffer.length - end >= n) return;
+        int pending = end - start;
+        if (start > 0 && buffer.length - pending >= n) {
+            System.arraycopy(buffer, start, buffer, 0, pending);
+        } else {
+            byte[] bigger = new byte[Math.max(buffer.length * 2, pending + n)];
+            System.arraycopy(buffer, start, bigger, 0, pending);
+            buffer = bigger;
+        }
+        start = 0;
+        end = pending;
     }
 
     /** Whether bytes of an unfinished message are pending. */
     boolean hasPartial() {
-        return buffer.length > 0;
+        return end > start;
     }
 
     static ByteBuf frame(byte[] message) {

@@ -125,11 +125,7 @@ class DhtJsInteropTest {
       // js server S0 provides a key: every Java server stores the record (answers without asking anyone)...
       Multihash jsKey = randomSha256Key();
       js.provide(0, jsKey);
-      for (int j = 0; j < 3; j++) {
-        LookupResult<KadContact> local = nodes.get(j).findProviders(jsKey, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        assertEquals(0, local.rpcs(), "Java server " + j + " holds js's record itself");
-        assertEquals(List.of(js.node(0).id()), local.providers().stream().map(KadContact::id).toList());
-      }
+      for (int j = 0; j < 3; j++) awaitHeldLocally(j, jsKey, js.node(0).id());
       // ...and a Java DHT client that knows only js server S2 finds it, with the js node's address
       DhtNode client = startNode(false);
       client.bootstrap(List.of(js.node(2).address())).get(WAIT_SECONDS, TimeUnit.SECONDS);
@@ -158,6 +154,14 @@ class DhtJsInteropTest {
     nodes.get(2).bootstrap(List.of(address(1))).get(WAIT_SECONDS, TimeUnit.SECONDS);
     try (JsKadPeers js = JsKadPeers.start(0, 1)) {
       js.join(0, address(0));
+      // js's lookups start from its routing table and follow only peers closer than the one that named them, so
+      // its provide reaches every server only once it knows them all: wait for its self-lookups to find them
+      Set<PeerId> javaServers = Set.of(id(0), id(1), id(2));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+      while (!Set.copyOf(js.table(0)).containsAll(javaServers)) {
+        if (System.nanoTime() > deadline) throw new AssertionError("js client's table: " + js.table(0));
+        TimeUnit.MILLISECONDS.sleep(100);
+      }
 
       // a block Java provides is found by js (GET_PROVIDERS with the 22-byte sha1 multihash)
       BlockKey javaBlock = randomBlock();
@@ -169,17 +173,30 @@ class DhtJsInteropTest {
       // a block js provides is stored by every Java server and found by a Java node that never met js
       BlockKey jsBlock = randomBlock();
       js.provide(0, key(jsBlock));
-      for (int j = 0; j < 3; j++) {
-        LookupResult<KadContact> local = nodes.get(j).findProviders(jsBlock, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        assertEquals(List.of(js.node(0).id()), local.providers().stream().map(KadContact::id).toList(),
-            "Java server " + j + " stores js's record for " + jsBlock);
-      }
+      for (int j = 0; j < 3; j++) awaitHeldLocally(j, key(jsBlock), js.node(0).id());
       DhtNode client = startNode(false);
       client.bootstrap(List.of(address(1))).get(WAIT_SECONDS, TimeUnit.SECONDS);
       LookupResult<KadContact> r = client.findProviders(jsBlock, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
       assertEquals(List.of(js.node(0).id()), r.providers().stream().map(KadContact::id).toList());
       assertFalse(r.providers().getFirst().addresses().isEmpty(), "with the js node's address");
     }
+  }
+
+  /**
+   * Waits until Java node {@code j} holds a record of {@code provider} for {@code key} in its own store (it then
+   * answers without asking anyone). js's provide ends once its ADD_PROVIDER messages are written, which is before
+   * we have read them.
+   */
+  private void awaitHeldLocally(int j, Multihash key, PeerId provider) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    LookupResult<KadContact> r;
+    do {
+      r = nodes.get(j).findProviders(key, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      if (r.rpcs() == 0) break;
+      TimeUnit.MILLISECONDS.sleep(50);
+    } while (System.nanoTime() < deadline);
+    assertEquals(0, r.rpcs(), "Java server " + j + " holds the record for " + key + " itself: " + r);
+    assertEquals(List.of(provider), r.providers().stream().map(KadContact::id).toList());
   }
 
   private BlockKey randomBlock() {
