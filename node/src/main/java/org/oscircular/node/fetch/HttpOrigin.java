@@ -1,31 +1,82 @@
 package org.oscircular.node.fetch;
 
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
 
 /**
- * An origin served over HTTP/1.1 by any static web server. Connections are kept alive and reused; a
- * semaphore bounds the requests in flight, and so the connections open, to {@code maxConnections}. The
- * whole exchange, body included, must finish within {@code timeout}, else it is abandoned (the caller then
- * tries the next mirror). Redirects are followed. A 404/410 is {@link OriginException.Kind#NOT_FOUND}, a 5xx
- * {@link OriginException.Kind#SERVER_ERROR}, an oversized body or an HTML page instead of the catalog or a
- * table {@link OriginException.Kind#NOT_AN_ARCHIVE}.
+ * An origin served over HTTP/1.1 by any static web server, with a Netty client: persistent keep-alive
+ * connections, at most {@code maxConnections} requests (and so connections) in flight, idle connections
+ * reused most-recent first. One event-loop thread does the socket I/O and copies each body once into its
+ * final array; the calling threads (virtual threads of the readers, pin and readahead) wait, then verify
+ * and store, so hashing runs in parallel on every core. The whole exchange, body included, must finish
+ * within {@code timeout}, else the connection is dropped and the request abandoned (the caller then tries
+ * the next mirror). Redirects (301, 302, 303, 307, 308) are followed, up to five. A 404/410 is
+ * {@link OriginException.Kind#NOT_FOUND}, a 5xx {@link OriginException.Kind#SERVER_ERROR}, an oversized
+ * body or an HTML page instead of the catalog or a table {@link OriginException.Kind#NOT_AN_ARCHIVE}.
  */
 public final class HttpOrigin implements Origin {
+  private static final int MAX_REDIRECTS = 5;
   private final URI base;
-  private final HttpClient client;
-  private final Semaphore slots;
   private final Duration timeout;
+  private final Semaphore slots;
+  private final EventLoopGroup group;
+  private final Bootstrap bootstrap;
+  private final Map<Endpoint, ConcurrentLinkedDeque<Channel>> idle = new ConcurrentHashMap<>();
+  private volatile SslContext ssl;
+
+  /** Where a connection goes. */
+  private record Endpoint(boolean tls, String host, int port) {
+    static Endpoint of(URI u) {
+      boolean tls = "https".equalsIgnoreCase(u.getScheme());
+      return new Endpoint(tls, u.getHost(), u.getPort() >= 0 ? u.getPort() : tls ? 443 : 80);
+    }
+
+    String hostHeader() {
+      String h = host.contains(":") ? "[" + host + "]" : host;
+      return port == (tls ? 443 : 80) ? h : h + ":" + port;
+    }
+  }
 
   public HttpOrigin(URI base, int maxConnections, Duration timeout) {
     if (maxConnections < 1) {
@@ -34,52 +85,205 @@ public final class HttpOrigin implements Origin {
     this.base = base;
     this.timeout = timeout;
     this.slots = new Semaphore(maxConnections, true);
-    this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
+    boolean epoll = Epoll.isAvailable();
+    this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("origin-http", true),
+        epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    this.bootstrap = new Bootstrap().group(group)
+        .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.SO_KEEPALIVE, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+        .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+        .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(4096, 64 * 1024, 256 * 1024));
   }
 
   @Override
   public byte[] get(String path, int maxLength) throws IOException {
-    URI uri = base.resolve(path);
-    var request = HttpRequest.newBuilder(uri).timeout(timeout).GET().build();
     try {
       slots.acquire();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted waiting for a connection to " + base);
+      throw new InterruptedIOException("interrupted waiting for a connection to " + base);
     }
-    var pending = client.sendAsync(request,
-        HttpResponse.BodyHandlers.limiting(HttpResponse.BodyHandlers.ofByteArray(), maxLength + 1L));
     try {
-      HttpResponse<byte[]> response = pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      return body(path, response, maxLength);
-    } catch (TimeoutException e) {
-      pending.cancel(true);
-      throw new OriginException(OriginException.Kind.UNREACHABLE, "origin " + base + " did not answer within "
-          + Origin.humanDuration(timeout) + " while fetching " + path, e);
-    } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof ConnectException) {
-        throw new OriginException(OriginException.Kind.UNREACHABLE,
-            "origin " + base + " is unreachable (connection refused) while fetching " + path, c);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      URI uri = base.resolve(path);
+      for (int hop = 0; ; hop++) {
+        ResponseReader.Response r = exchange(uri, path, maxLength, deadline);
+        if (isRedirect(r.status()) && r.location() != null) {
+          if (hop >= MAX_REDIRECTS) {
+            throw new OriginException(OriginException.Kind.NOT_AN_ARCHIVE,
+                "origin " + base + " redirected more than " + MAX_REDIRECTS + " times for " + path);
+          }
+          uri = redirect(uri, r.location(), path);
+          continue;
+        }
+        return body(path, r, maxLength);
       }
-      if (c instanceof IOException io && io.getMessage() != null && io.getMessage().contains("exceeds limit")) {
-        throw new OriginException(OriginException.Kind.NOT_AN_ARCHIVE,
-            "origin " + base + " sent more than " + maxLength + " bytes for " + path, c);
-      }
-      throw new OriginException(OriginException.Kind.UNREACHABLE,
-          "origin " + base + " failed while fetching " + path + ": " + describe(c), c);
-    } catch (InterruptedException e) {
-      pending.cancel(true);
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while fetching " + path + " from " + base);
     } finally {
       slots.release();
     }
   }
 
-  private byte[] body(String path, HttpResponse<byte[]> response, int maxLength) throws OriginException {
-    int status = response.statusCode();
+  private static boolean isRedirect(int status) {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+  }
+
+  private URI redirect(URI from, String location, String path) throws OriginException {
+    try {
+      URI to = from.resolve(location.strip());
+      if (!"http".equalsIgnoreCase(to.getScheme()) && !"https".equalsIgnoreCase(to.getScheme()) || to.getHost() == null) {
+        throw new IllegalArgumentException("not an http(s) URL");
+      }
+      return to;
+    } catch (IllegalArgumentException e) {
+      throw new OriginException(OriginException.Kind.NOT_AN_ARCHIVE,
+          "origin " + base + " redirected " + path + " to an unusable location '" + location + "'");
+    }
+  }
+
+  /** One request and its answer on a pooled connection; a reused connection found dead is replaced once. */
+  private ResponseReader.Response exchange(URI uri, String path, int maxLength, long deadline) throws IOException {
+    Endpoint ep = Endpoint.of(uri);
+    for (int attempt = 0; ; attempt++) {
+      Channel reused = poll(ep);
+      Channel ch = reused != null ? reused : connect(ep, path, deadline);
+      var reader = ch.pipeline().get(ResponseReader.class);
+      var answer = new CompletableFuture<ResponseReader.Response>();
+      var request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, target(uri), Unpooled.EMPTY_BUFFER);
+      request.headers().set(HttpHeaderNames.HOST, ep.hostHeader())
+          .set(HttpHeaderNames.USER_AGENT, "circular")
+          .set(HttpHeaderNames.ACCEPT, "*/*");
+      ch.eventLoop().execute(() -> {
+        reader.expect(answer, maxLength);
+        ch.writeAndFlush(request).addListener(w -> {
+          if (!w.isSuccess()) {
+            answer.completeExceptionally(w.cause());
+          }
+        });
+      });
+      try {
+        ResponseReader.Response r = answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (r.keepAlive() && ch.isActive()) {
+          idle.computeIfAbsent(ep, k -> new ConcurrentLinkedDeque<>()).offerFirst(ch);
+        } else {
+          ch.close();
+        }
+        return r;
+      } catch (TimeoutException e) {
+        ch.close();
+        throw new OriginException(OriginException.Kind.UNREACHABLE, "origin " + base + " did not answer within "
+            + Origin.humanDuration(timeout) + " while fetching " + path, e);
+      } catch (InterruptedException e) {
+        ch.close();
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while fetching " + path + " from " + base);
+      } catch (ExecutionException e) {
+        ch.close();
+        Throwable c = e.getCause();
+        boolean stale = reused != null && !startedOn(ch) && !(c instanceof ResponseReader.TooLargeException);
+        if (stale && attempt == 0) {
+          continue; // the server closed this idle connection just as we used it: once more on a new one
+        }
+        if (c instanceof ResponseReader.TooLargeException) {
+          throw new OriginException(OriginException.Kind.NOT_AN_ARCHIVE, "origin " + base + " " + c.getMessage()
+              + " for " + path, c);
+        }
+        throw new OriginException(OriginException.Kind.UNREACHABLE,
+            "origin " + base + " broke off while sending " + path + ": " + describe(c), c);
+      }
+    }
+  }
+
+  private static boolean startedOn(Channel ch) {
+    var reader = ch.pipeline().get(ResponseReader.class);
+    return reader != null && reader.started();
+  }
+
+  private Channel poll(Endpoint ep) {
+    var q = idle.get(ep);
+    if (q == null) {
+      return null;
+    }
+    for (Channel ch; (ch = q.pollFirst()) != null; ) {
+      if (ch.isActive()) {
+        return ch;
+      }
+    }
+    return null;
+  }
+
+  private Channel connect(Endpoint ep, String path, long deadline) throws IOException {
+    SslContext tls = ep.tls() ? sslContext() : null;
+    ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        if (tls != null) {
+          SSLEngine engine = tls.newEngine(ch.alloc(), ep.host(), ep.port());
+          SSLParameters params = engine.getSSLParameters();
+          params.setEndpointIdentificationAlgorithm("HTTPS");
+          engine.setSSLParameters(params);
+          ch.pipeline().addLast(new SslHandler(engine));
+        }
+        ch.pipeline().addLast(new HttpClientCodec(new HttpDecoderConfig().setMaxChunkSize(1 << 20), false, false));
+        ch.pipeline().addLast(new ResponseReader());
+      }
+    }).connect(ep.host(), ep.port());
+    try {
+      if (!f.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        f.channel().close();
+        throw new OriginException(OriginException.Kind.UNREACHABLE, "origin " + base + " did not answer within "
+            + Origin.humanDuration(timeout) + " while fetching " + path);
+      }
+    } catch (InterruptedException e) {
+      f.channel().close();
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while connecting to " + base);
+    }
+    if (!f.isSuccess()) {
+      Throwable c = f.cause();
+      if (c instanceof io.netty.channel.ConnectTimeoutException) {
+        throw new OriginException(OriginException.Kind.UNREACHABLE, "origin " + base + " did not answer within "
+            + Origin.humanDuration(timeout) + " while fetching " + path, c);
+      }
+      if (c instanceof ConnectException) {
+        throw new OriginException(OriginException.Kind.UNREACHABLE,
+            "origin " + base + " is unreachable (connection refused) while fetching " + path, c);
+      }
+      if (c instanceof UnknownHostException) {
+        throw new OriginException(OriginException.Kind.UNREACHABLE,
+            "origin " + base + " is unreachable (unknown host " + ep.host() + ") while fetching " + path, c);
+      }
+      throw new OriginException(OriginException.Kind.UNREACHABLE,
+          "origin " + base + " is unreachable while fetching " + path + ": " + describe(c), c);
+    }
+    return f.channel();
+  }
+
+  private SslContext sslContext() throws IOException {
+    SslContext s = ssl;
+    if (s == null) {
+      synchronized (this) {
+        if (ssl == null) {
+          try {
+            ssl = SslContextBuilder.forClient().build();
+          } catch (SSLException e) {
+            throw new IOException("cannot set up TLS for " + base + ": " + e.getMessage(), e);
+          }
+        }
+        s = ssl;
+      }
+    }
+    return s;
+  }
+
+  private static String target(URI u) {
+    String p = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
+    return u.getRawQuery() == null ? p : p + "?" + u.getRawQuery();
+  }
+
+  private byte[] body(String path, ResponseReader.Response r, int maxLength) throws OriginException {
+    int status = r.status();
     if (status == 404 || status == 410) {
       throw new OriginException(OriginException.Kind.NOT_FOUND, "origin " + base + " has no " + path + " (HTTP " + status + ")");
     }
@@ -89,14 +293,9 @@ public final class HttpOrigin implements Origin {
     if (status != 200) {
       throw new OriginException(OriginException.Kind.NOT_AN_ARCHIVE, "origin " + base + " answered HTTP " + status + " for " + path);
     }
-    byte[] data = response.body();
-    if (data.length > maxLength) {
-      throw new OriginException(OriginException.Kind.NOT_AN_ARCHIVE,
-          "origin " + base + " sent more than " + maxLength + " bytes for " + path);
-    }
+    byte[] data = r.body();
     // A block's bytes may be anything (its hashes decide); signed documents never look like a web page.
-    String type = response.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
-    if (!Origin.isBlock(path) && (type.contains("html") || Origin.looksLikeHtml(data))) {
+    if (!Origin.isBlock(path) && (r.contentType().toLowerCase(Locale.ROOT).contains("html") || Origin.looksLikeHtml(data))) {
       throw new OriginException(OriginException.Kind.NOT_AN_ARCHIVE, "origin " + base + " returned an HTML page for "
           + path + " instead of an archive file (is the URL the origin's root?)");
     }
@@ -114,6 +313,7 @@ public final class HttpOrigin implements Origin {
 
   @Override
   public void close() {
-    client.shutdownNow();
+    idle.values().forEach(q -> q.forEach(Channel::close));
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }
 }
