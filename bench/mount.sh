@@ -84,6 +84,10 @@ start_mount() { # CACHE_DIR
 }
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 ms() { local a b; a=$(date +%s%N); "$@" >/dev/null; b=$(date +%s%N); echo $(( (b - a) / 1000000 )); }
+# CPU milliseconds (user + system) of process $1, or with "children" of this shell's waited-for children.
+cpu_ms() {
+  if [ "$1" = children ]; then awk '{print ($16 + $17) * 10}' "/proc/$$/stat"; else awk '{print ($14 + $15) * 10}' "/proc/$1/stat"; fi
+}
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
 file="$mnt/bench/1.img"
@@ -95,23 +99,29 @@ for f in "$work"/urls.??; do awk '{print "url = \"" $0 "\"\noutput = \"/dev/null
 curl_all() { local p=(); for f in "$work"/urls.??.curl; do curl -s -K "$f" & p+=($!); done; wait "${p[@]}"; }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-cold=(); curlt=(); warm=(); raw=(); reread=(); pint=()
+cold=(); curlt=(); warm=(); raw=(); reread=(); pint=(); coldcpu=(); curlcpu=(); pincpu=()
 for i in $(seq "$runs"); do
   if part cold; then
     rm -rf "$work/cache"
     start_mount "$work/cache"
     drop
+    c0=$(cpu_ms "$mount_pid")
     cold+=($(ms cat "$file"))
+    coldcpu+=($(( $(cpu_ms "$mount_pid") - c0 )))
     stop_mount
   fi
   if part pin; then
     rm -rf "$work/pincache"
     drop
+    c0=$(cpu_ms children)
     pint+=($(ms circular pin "$url" bench:1 --cache "$work/pincache" --trust "$trust" -q \
       --set "fetch.origin-connections=$conns"))
+    pincpu+=($(( $(cpu_ms children) - c0 )))
   fi
   drop
+  c0=$(cpu_ms children)
   curlt+=($(ms curl_all))
+  curlcpu+=($(( $(cpu_ms children) - c0 )))
 done
 rm -rf "$work/pincache"
 # Warm: one long-running mount (as in use), an untimed pass first (cache complete, JIT compiled, RocksDB
@@ -137,7 +147,8 @@ m_warm=$(median "${warm[@]:-0}"); m_raw=$(median "${raw[@]:-0}"); m_re=$(median 
 awk -v s="$size_mib" -v st="$stored_mib" -v n="$nblocks" -v r="$runs" -v c="$conns" -v parts="$parts" \
   -v mc="$m_cold" -v mu="$m_curl" -v mw="$m_warm" -v mr="$m_raw" -v me="$m_re" -v mp="$m_pin" \
   -v tc="${cold[*]}" -v tu="${curlt[*]}" -v tw="${warm[*]}" -v tr="${raw[*]}" -v te="${reread[*]}" -v tp="${pint[*]}" \
-  -v lb="$load_before" -v la="$load_after" 'BEGIN {
+  -v lb="$load_before" -v la="$load_after" -v cc="${coldcpu[*]}" -v uc="${curlcpu[*]}" -v pc="${pincpu[*]}" \
+  -v mcc="$(median "${coldcpu[@]:-0}")" -v muc="$(median "${curlcpu[@]}")" -v mpc="$(median "${pincpu[@]:-0}")" 'BEGIN {
   printf "image: %d MiB ext4, %d stored blocks (%d MiB zstd), %d runs, %d connections\n", s, n, st, r, c
   printf "load average (1, 5, 15 min): before %s, after %s\n", lb, la
   if (index(parts, ",warm,")) {
@@ -145,13 +156,15 @@ awk -v s="$size_mib" -v st="$stored_mib" -v n="$nblocks" -v r="$runs" -v c="$con
     printf "median warm: FUSE %d ms (%.0f MiB/s), raw cat %d ms (%.0f MiB/s), ratio %.2fx (target >= 0.5x)\n", mw, s*1000/mw, mr, s*1000/mr, mr/mw
     printf "median warm re-read (kernel page cache of the FUSE file): %d ms (%.0f MiB/s), ratio %.2fx\n", me, s*1000/me, mr/me
   }
-  printf "parallel curl of the block files (ms): [%s]\n", tu
+  printf "parallel curl of the block files (ms): [%s]  CPU of the curl processes (ms): [%s]\n", tu, uc
   if (index(parts, ",cold,")) {
-    printf "cold (ms): FUSE cat via nginx [%s]\n", tc
+    printf "cold (ms): FUSE cat via nginx [%s]  CPU of the mount process during the cat (ms): [%s]\n", tc, cc
+    printf "median cold CPU: mount %d ms, curl %d ms (%.1fx that of curl)\n", mcc, muc, mcc/muc
     printf "median cold: FUSE %d ms (%.0f MiB/s image, %.0f MiB/s stored), curl %d ms (%.0f MiB/s stored), ratio %.2fx (target >= 0.8x)\n", mc, s*1000/mc, st*1000/mc, mu, st*1000/mu, mu/mc
   }
   if (index(parts, ",pin,")) {
-    printf "pin (ms): circular pin into an empty cache [%s]\n", tp
+    printf "pin (ms): circular pin into an empty cache [%s]  CPU of the pin process (ms): [%s]\n", tp, pc
+    printf "median pin CPU: %d ms (JVM start included), curl %d ms (%.1fx that of curl)\n", mpc, muc, mpc/muc
     printf "median pin: %d ms (%.0f MiB/s stored), curl %d ms (%.0f MiB/s stored), ratio %.2fx\n", mp, st*1000/mp, mu, st*1000/mu, mu/mp
   }
 }'

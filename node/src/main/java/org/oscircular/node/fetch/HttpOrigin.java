@@ -49,9 +49,9 @@ import javax.net.ssl.SSLParameters;
  * connections, at most {@code maxConnections} requests (and so connections) in flight, idle connections
  * reused most-recent first. One event-loop thread does the socket I/O and copies each body once into its
  * final array; the calling threads (virtual threads of the readers, pin and readahead) wait, then verify
- * and store, so hashing runs in parallel on every core. The whole exchange, body included, must finish
- * within {@code timeout}, else the connection is dropped and the request abandoned (the caller then tries
- * the next mirror). Redirects (301, 302, 303, 307, 308) are followed, up to five. A 404/410 is
+ * and store, so hashing runs in parallel on every core. Connecting must succeed within {@code timeout},
+ * and then the whole exchange, body included, must finish within {@code timeout}, else the connection is
+ * dropped and the request abandoned (the caller then tries the next mirror). Redirects (301, 302, 303, 307, 308) are followed, up to five. A 404/410 is
  * {@link OriginException.Kind#NOT_FOUND}, a 5xx {@link OriginException.Kind#SERVER_ERROR}, an oversized
  * body or an HTML page instead of the catalog or a table {@link OriginException.Kind#NOT_AN_ARCHIVE}.
  */
@@ -95,6 +95,10 @@ public final class HttpOrigin implements Origin {
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
         .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
         .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(4096, 64 * 1024, 256 * 1024));
+    // Load the pipeline's classes now, not inside the first request's time budget (a node starting on a
+    // busy machine otherwise spends part of fetch.timeout loading and verifying them).
+    new HttpClientCodec(new HttpDecoderConfig(), false, false);
+    new ResponseReader();
   }
 
   @Override
@@ -106,10 +110,9 @@ public final class HttpOrigin implements Origin {
       throw new InterruptedIOException("interrupted waiting for a connection to " + base);
     }
     try {
-      long deadline = System.nanoTime() + timeout.toNanos();
       URI uri = base.resolve(path);
       for (int hop = 0; ; hop++) {
-        ResponseReader.Response r = exchange(uri, path, maxLength, deadline);
+        ResponseReader.Response r = exchange(uri, path, maxLength);
         if (isRedirect(r.status()) && r.location() != null) {
           if (hop >= MAX_REDIRECTS) {
             throw new OriginException(OriginException.Kind.NOT_AN_ARCHIVE,
@@ -142,12 +145,16 @@ public final class HttpOrigin implements Origin {
     }
   }
 
-  /** One request and its answer on a pooled connection; a reused connection found dead is replaced once. */
-  private ResponseReader.Response exchange(URI uri, String path, int maxLength, long deadline) throws IOException {
+  /**
+   * One request and its answer on a pooled connection; a reused connection found dead is replaced once.
+   * Connecting may take up to the timeout, then the request and the whole answer up to the timeout.
+   */
+  private ResponseReader.Response exchange(URI uri, String path, int maxLength) throws IOException {
     Endpoint ep = Endpoint.of(uri);
     for (int attempt = 0; ; attempt++) {
       Channel reused = poll(ep);
-      Channel ch = reused != null ? reused : connect(ep, path, deadline);
+      Channel ch = reused != null ? reused : connect(ep, path, System.nanoTime() + timeout.toNanos());
+      long deadline = System.nanoTime() + timeout.toNanos();
       var reader = ch.pipeline().get(ResponseReader.class);
       var answer = new CompletableFuture<ResponseReader.Response>();
       var request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, target(uri), Unpooled.EMPTY_BUFFER);
