@@ -30,6 +30,8 @@ public final class ImageReader {
   private final AtomicInteger lastBlock = new AtomicInteger(-10);
   /** Block indices being decoded ahead; guarded by {@code decoded}. */
   private final java.util.Set<Integer> decoding = new java.util.HashSet<>();
+  /** Blocks a whole-block read is decoding straight into its caller's buffer; guarded by {@code decoded}. */
+  private final java.util.Set<Integer> decodingDirect = new java.util.HashSet<>();
   /** Blocks being loaded and decoded right now; guarded by {@code decoded}. */
   private final Map<Integer, CompletableFuture<byte[]>> decodingNow = new java.util.HashMap<>();
   private static final int DECODE_AHEAD = 2;
@@ -91,10 +93,89 @@ public final class ImageReader {
             left -= k;
           }
         }
-        case BlockEntry.Stored s -> dst.put(plaintext(index, s, plainLength), within, n);
+        case BlockEntry.Stored s -> {
+          if (within == 0 && n == plainLength && dst.isDirect()) {
+            readWholeBlock(index, s, plainLength, dst);
+          } else {
+            dst.put(plaintext(index, s, plainLength), within, n);
+          }
+        }
       }
       noteAccess(index);
       pos += n;
+    }
+  }
+
+  /**
+   * A read that covers block {@code index} whole (NBD clients and the kernel often read exactly one block):
+   * from decoded memory if it is there, else decoded straight from the cache's copy into {@code dst}, with
+   * no array in between and without taking room in decoded memory (a whole-block reader does not come back
+   * for pieces). A block that is not cached goes the usual way (fetch, single flight, decoded memory).
+   */
+  private void readWholeBlock(int index, BlockEntry.Stored entry, int plainLength, ByteBuffer dst)
+      throws IOException {
+    CompletableFuture<byte[]> theirs;
+    byte[] ready;
+    boolean marked = false; // keeps decode-ahead off this block while we decode it
+    synchronized (decoded) {
+      ready = decoded.get(index);
+      theirs = ready == null ? decodingNow.get(index) : null;
+      if (ready == null && theirs == null) {
+        marked = decodingDirect.add(index); // false: another whole-block read decodes it too
+      }
+    }
+    if (ready == null && theirs != null) {
+      ready = waitFor(theirs);
+    }
+    if (ready != null) {
+      dst.put(ready, 0, plainLength);
+      return;
+    }
+    long offset = (long) index << blockShift;
+    ByteBuffer scratch = takeScratch(entry.storedLength());
+    try {
+      boolean hit;
+      try {
+        hit = loader.store().getInto(entry, scratch);
+      } catch (IOException e) {
+        throw new BlockUnavailableException(id(), index, offset, e.getMessage(), e);
+      }
+      if (hit) {
+        try {
+          table.codec().decodeInto(scratch, dst, plainLength);
+        } catch (FormatException e) {
+          throw new BlockUnavailableException(id(), index, offset,
+              "block " + entry.name() + " from cache verifies but does not decode: " + e.getMessage(), e);
+        }
+        return;
+      }
+    } finally {
+      giveScratch(scratch);
+      if (marked) {
+        synchronized (decoded) {
+          decodingDirect.remove(index);
+        }
+      }
+    }
+    dst.put(plaintext(index, entry, plainLength), 0, plainLength);
+  }
+
+  /** Direct buffers that hold a block's stored bytes for one {@link #readWholeBlock} call. */
+  private static final java.util.concurrent.ConcurrentLinkedQueue<ByteBuffer> SCRATCH =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private static final int SCRATCH_KEPT = 16;
+
+  private static ByteBuffer takeScratch(int bytes) {
+    ByteBuffer b = SCRATCH.poll();
+    if (b == null || b.capacity() < bytes) {
+      b = ByteBuffer.allocateDirect(Math.max(64 * 1024, Integer.highestOneBit(bytes - 1) << 1));
+    }
+    return b;
+  }
+
+  private static void giveScratch(ByteBuffer b) {
+    if (SCRATCH.size() < SCRATCH_KEPT) {
+      SCRATCH.offer(b);
     }
   }
 
@@ -192,7 +273,8 @@ public final class ImageReader {
 
   private void decodeInBackground(int index, BlockEntry.Stored entry) {
     synchronized (decoded) {
-      if (decoded.containsKey(index) || decoding.contains(index) || decoding.size() >= DECODE_AHEAD) {
+      if (decoded.containsKey(index) || decoding.contains(index) || decodingDirect.contains(index)
+          || decoding.size() >= DECODE_AHEAD) {
         return;
       }
       decoding.add(index);

@@ -8,8 +8,9 @@ import org.oscircular.node.config.NodeConfig;
  * above {@code highWatermark} × {@code maxBytes}, least-recently-used unpinned blocks are evicted until
  * it holds at most {@code lowWatermark} × {@code maxBytes} (block included), so eviction runs in batches
  * and the cap is never crossed. Only bytes of blocks this cache holds count, not the disk's free space.
+ * {@code mmapReads} ({@code cache.mmap-reads}) reads the cache's files through memory maps.
  */
-public record CacheConfig(long maxBytes, double highWatermark, double lowWatermark) {
+public record CacheConfig(long maxBytes, double highWatermark, double lowWatermark, boolean mmapReads) {
   /** The smallest cap accepted here (the node configuration demands at least 64 MiB; tests go lower). */
   public static final long MIN_MAX_BYTES = 1L << 20;
 
@@ -23,10 +24,13 @@ public record CacheConfig(long maxBytes, double highWatermark, double lowWaterma
     }
   }
 
-  /** The cache keys of {@code config}: cache.max-bytes, cache.high-watermark, cache.low-watermark. */
+  /**
+   * The cache keys of {@code config}: cache.max-bytes, cache.high-watermark, cache.low-watermark,
+   * cache.mmap-reads.
+   */
   public static CacheConfig from(NodeConfig config) throws NodeConfig.ConfigException {
     return new CacheConfig(config.size("cache.max-bytes"), config.ratio("cache.high-watermark"),
-        config.ratio("cache.low-watermark"));
+        config.ratio("cache.low-watermark"), config.bool("cache.mmap-reads"));
   }
 
   /** The defaults of reference.conf. */
@@ -41,7 +45,7 @@ public record CacheConfig(long maxBytes, double highWatermark, double lowWaterma
   /** The default watermarks with another cap. */
   public static CacheConfig withMaxBytes(long maxBytes) {
     var d = defaults();
-    return new CacheConfig(maxBytes, d.highWatermark, d.lowWatermark);
+    return new CacheConfig(maxBytes, d.highWatermark, d.lowWatermark, d.mmapReads);
   }
 
   long highBytes() {

@@ -113,11 +113,23 @@ public final class RocksBlockStore implements AutoCloseable {
       return stored.length == length && entry.storedLength() == length
           && java.security.MessageDigest.isEqual(sha256, entry.sha256()) && crc32c(stored) == crc;
     }
+
+    boolean matches(BlockEntry.Stored entry, ByteBuffer stored) {
+      return stored.remaining() == length && entry.storedLength() == length
+          && java.security.MessageDigest.isEqual(sha256, entry.sha256()) && crc32c(stored) == crc;
+    }
   }
 
   static int crc32c(byte[] b) {
     var crc = new java.util.zip.CRC32C();
     crc.update(b, 0, b.length);
+    return (int) crc.getValue();
+  }
+
+  /** CRC-32C of the bytes between position and limit; the position does not move. */
+  static int crc32c(ByteBuffer b) {
+    var crc = new java.util.zip.CRC32C();
+    crc.update(b.duplicate());
     return (int) crc.getValue();
   }
 
@@ -167,7 +179,8 @@ public final class RocksBlockStore implements AutoCloseable {
   public static RocksBlockStore open(Path dir, CacheConfig config) throws IOException {
     Files.createDirectories(dir);
     var dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
-        .setAtomicFlush(true).setMaxBackgroundJobs(2).setKeepLogFileNum(3);
+        .setAtomicFlush(true).setMaxBackgroundJobs(2).setKeepLogFileNum(3)
+        .setAllowMmapReads(config.mmapReads());
     List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
     List<ColumnFamilyDescriptor> descriptors = descriptors(cfOptions);
     List<ColumnFamilyHandle> handles = new ArrayList<>();
@@ -343,6 +356,69 @@ public final class RocksBlockStore implements AutoCloseable {
     hits.incrementAndGet();
     touch(name);
     return Optional.of(stored);
+  }
+
+  /**
+   * Like {@link #get}, into {@code scratch} instead of a new array: on a hit returns true with the verified
+   * stored bytes between position 0 and the limit of {@code scratch}; on a miss (or bytes that no longer
+   * verify, which are deleted) returns false with nothing usable in it. {@code scratch} must be direct and
+   * hold at least the entry's stored length. The read path uses it to decode straight from RocksDB's copy.
+   */
+  public boolean getInto(BlockEntry.Stored entry, ByteBuffer scratch) throws IOException {
+    if (!scratch.isDirect() || scratch.capacity() < entry.storedLength()) {
+      throw new IllegalArgumentException("scratch must be direct with room for " + entry.storedLength() + " bytes");
+    }
+    BlockName name = entry.name();
+    int size;
+    scratch.clear();
+    try {
+      size = db.get(blocks, blockReads, directKey(name), scratch);
+    } catch (RocksDBException e) {
+      throw new IOException("cache read of block " + name + " failed: " + e.getMessage(), e);
+    }
+    if (size == RocksDB.NOT_FOUND) {
+      scratch.clear().limit(0);
+      misses.incrementAndGet();
+      return false;
+    }
+    scratch.position(0).limit(Math.min(size, scratch.capacity()));
+    Verified v = verified.get(name);
+    if (v == null || size != entry.storedLength() || !v.matches(entry, scratch)) {
+      if (size != entry.storedLength() || !verifies(entry, scratch)) {
+        LOG.log(System.Logger.Level.WARNING, "cached block " + name + " in " + dir + " does not verify ("
+            + size + " bytes, expected " + entry.storedLength() + ", or its SHA-256 differs); dropping it");
+        remove(name);
+        scratch.clear().limit(0);
+        misses.incrementAndGet();
+        return false;
+      }
+      verified.put(name, new Verified(entry.sha256(), size, crc32c(scratch)));
+    }
+    hits.incrementAndGet();
+    touch(name);
+    return true;
+  }
+
+  private static final ThreadLocal<ByteBuffer> KEY = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(20));
+
+  private static ByteBuffer directKey(BlockName name) {
+    ByteBuffer k = KEY.get().clear();
+    k.put(name.sha1()).flip();
+    return k;
+  }
+
+  private static boolean verifies(BlockEntry.Stored entry, ByteBuffer stored) {
+    if (stored.remaining() != entry.storedLength()) {
+      return false;
+    }
+    java.security.MessageDigest md;
+    try {
+      md = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    md.update(stored.duplicate());
+    return java.security.MessageDigest.isEqual(md.digest(), entry.sha256());
   }
 
   /**

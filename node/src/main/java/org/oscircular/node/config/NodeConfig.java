@@ -113,6 +113,7 @@ public final class NodeConfig {
     }
     bool("exchange.fault.corrupt-uploads");
     bool("exchange.enabled");
+    bool("cache.mmap-reads");
     integer("exchange.bad-blocks-before-ban", 1, 1000);
     duration("exchange.ban-duration");
     long maxBytes = size("cache.max-bytes");

@@ -94,6 +94,46 @@ class ImageReaderTest {
     }
   }
 
+  @ParameterizedTest
+  @CsvSource({"4096,NONE", "65536,DEFLATE", "262144,ZSTD"})
+  void readsWholeBlocksIntoDirectBuffersFromOriginThenFromCache(int blockSize, Codec codec) throws IOException {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(blockSize * 6 + 100, blockSize, 11);
+    origin.publish("debian", "12.8", image, blockSize, codec, List.of());
+    var store = store("cache");
+    for (int pass = 0; pass < 2; pass++) {
+      // Pass 0 fetches every block; pass 1, with the origin's blocks gone and a fresh reader (nothing decoded
+      // in memory), decodes each block from the cache straight into the caller's buffer.
+      if (pass == 1) {
+        deleteTree(origin.root().resolve("blocks"));
+      }
+      var reader = archive(origin, store, List.of(new DirectoryOrigin(origin.root())), fast().withReadahead(0))
+          .reader("debian:12.8");
+      long hitsBefore = store.stats().hits();
+      for (int b = 6; b >= 0; b--) { // backwards: no readahead or decode-ahead runs
+        int len = (int) Math.min(blockSize, image.length - (long) b * blockSize);
+        ByteBuffer dst = ByteBuffer.allocateDirect(len + 8).position(4).limit(4 + len);
+        reader.read((long) b * blockSize, dst);
+        assertThat(dst.position()).isEqualTo(4 + len);
+        byte[] got = new byte[len];
+        dst.get(4, got);
+        assertThat(got).as("pass %d block %d", pass, b)
+            .isEqualTo(Arrays.copyOfRange(image, b * blockSize, b * blockSize + len));
+      }
+      if (pass == 1) {
+        assertThat(store.stats().hits() - hitsBefore).as("cache hits of the second pass").isPositive();
+      }
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
   @Test
   void refusesReadsOutsideTheImage() throws IOException {
     var origin = new OriginFixture(tmp.resolve("origin"), 1);

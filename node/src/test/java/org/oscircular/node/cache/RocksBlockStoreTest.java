@@ -153,11 +153,40 @@ class RocksBlockStoreTest {
       }
       // Rot one byte in the middle of block 1 on disk while the store is open: RocksDB's own checksum is
       // not checked on block reads, so only the CRC-32C taken when the block verified can catch it.
+      var scratch = java.nio.ByteBuffer.allocateDirect(16384);
+      assertThat(store.getInto(bs.get(1).entry(), scratch)).isTrue();
+      byte[] copy = new byte[scratch.remaining()];
+      scratch.get(copy);
+      assertThat(copy).isEqualTo(bs.get(1).stored());
       flipByteOnDisk(bs.get(1).stored(), 9000);
+      assertThat(store.getInto(bs.get(1).entry(), scratch)).isFalse();
+      assertThat(scratch.remaining()).isZero();
       assertThat(store.get(bs.get(1).entry())).isEmpty();
       assertThat(store.contains(bs.get(1).entry().name())).isFalse();
       assertThat(store.get(bs.get(0).entry())).hasValueSatisfying(v -> assertThat(v).isEqualTo(bs.get(0).stored()));
       assertThat(store.get(bs.get(2).entry())).hasValueSatisfying(v -> assertThat(v).isEqualTo(bs.get(2).stored()));
+    }
+  }
+
+  @Test
+  void getIntoVerifiesTheFirstReadAfterOpenInFull() throws IOException {
+    var bs = blocks(2, 8192, 6);
+    try (var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(1 << 20))) {
+      for (var b : bs) {
+        store.put(b.entry(), b.stored());
+      }
+      store.flush();
+    }
+    // Rot while closed: nothing in memory knows the block; the first read hashes it and drops it.
+    flipByteOnDisk(bs.get(0).stored(), 100);
+    try (var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(1 << 20))) {
+      var scratch = java.nio.ByteBuffer.allocateDirect(8192);
+      assertThat(store.getInto(bs.get(0).entry(), scratch)).isFalse();
+      assertThat(store.contains(bs.get(0).entry().name())).isFalse();
+      assertThat(store.getInto(bs.get(1).entry(), scratch)).isTrue();
+      assertThat(scratch.remaining()).isEqualTo(8192);
+      assertThatThrownBy(() -> store.getInto(bs.get(1).entry(), java.nio.ByteBuffer.allocate(8192)))
+          .isInstanceOf(IllegalArgumentException.class);
     }
   }
 

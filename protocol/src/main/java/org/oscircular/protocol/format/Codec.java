@@ -27,6 +27,15 @@ public enum Codec {
       }
       return stored.clone();
     }
+
+    @Override
+    public void decodeInto(java.nio.ByteBuffer stored, java.nio.ByteBuffer dst, int plainLength)
+        throws FormatException {
+      if (stored.remaining() != plainLength) {
+        throw new FormatException("block is " + stored.remaining() + " bytes, expected " + plainLength);
+      }
+      dst.put(stored.duplicate());
+    }
   },
   DEFLATE(1) {
     @Override
@@ -119,6 +128,43 @@ public enum Codec {
       }
       return out;
     }
+
+    @Override
+    public void decodeInto(java.nio.ByteBuffer stored, java.nio.ByteBuffer dst, int plainLength)
+        throws FormatException {
+      if (!stored.isDirect() || !dst.isDirect()) {
+        super.decodeInto(stored, dst, plainLength);
+        return;
+      }
+      if (dst.remaining() < plainLength) {
+        throw new IllegalArgumentException("room for " + dst.remaining() + " bytes, block has " + plainLength);
+      }
+      long declared = Zstd.getDirectByteBufferFrameContentSize(stored, stored.position(), stored.remaining());
+      if (declared != plainLength) {
+        throw new FormatException("zstd block declares " + declared + " bytes, expected " + plainLength);
+      }
+      ZstdDecompressCtx ctx = DCTX_POOL.poll();
+      if (ctx == null) {
+        ctx = new ZstdDecompressCtx();
+      }
+      int n;
+      try {
+        n = ctx.decompressDirectByteBuffer(dst, dst.position(), plainLength, stored, stored.position(),
+            stored.remaining());
+      } catch (ZstdException e) {
+        ctx.close();
+        throw new FormatException("corrupt zstd block: " + e.getMessage(), e);
+      }
+      if (DCTX_POOL.size() < 32) {
+        DCTX_POOL.offer(ctx);
+      } else {
+        ctx.close();
+      }
+      if (n != plainLength) {
+        throw new FormatException("corrupt zstd block (length " + n + ")");
+      }
+      dst.position(dst.position() + plainLength);
+    }
   };
 
   private static final java.util.concurrent.ConcurrentLinkedQueue<ZstdDecompressCtx> DCTX_POOL =
@@ -138,6 +184,19 @@ public enum Codec {
 
   /** The plaintext of a stored block, which must decode to exactly {@code plainLength} bytes. */
   public abstract byte[] decode(byte[] stored, int plainLength) throws FormatException;
+
+  /**
+   * Decodes the stored bytes between {@code stored}'s position and limit into {@code dst} at its position,
+   * which advances by {@code plainLength}; {@code stored}'s position does not move. Same checks as
+   * {@link #decode}. With direct buffers zstd decodes straight into {@code dst}, without heap copies; on
+   * failure {@code dst}'s position is unchanged (its bytes past the position may have been written).
+   */
+  public void decodeInto(java.nio.ByteBuffer stored, java.nio.ByteBuffer dst, int plainLength)
+      throws FormatException {
+    byte[] in = new byte[stored.remaining()];
+    stored.duplicate().get(in);
+    dst.put(decode(in, plainLength));
+  }
 
   public static Codec byId(int id) throws FormatException {
     for (Codec c : values()) {

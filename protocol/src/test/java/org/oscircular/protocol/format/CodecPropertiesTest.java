@@ -36,6 +36,40 @@ class CodecPropertiesTest {
   }
 
   @Property(tries = 100)
+  void decodingIntoADirectBufferMatchesDecodingAnArray(@ForAll("blockContents") byte[] plain, @ForAll Codec codec,
+      @ForAll @IntRange(min = 0, max = 9) int pad) throws Exception {
+    byte[] stored = codec.encode(plain, 0, plain.length);
+    var src = java.nio.ByteBuffer.allocateDirect(pad + stored.length + pad);
+    src.position(pad).put(stored).position(pad).limit(pad + stored.length);
+    var dst = java.nio.ByteBuffer.allocateDirect(pad + plain.length + 3);
+    dst.position(pad);
+    codec.decodeInto(src, dst, plain.length);
+    assertThat(dst.position()).isEqualTo(pad + plain.length);
+    assertThat(src.position()).isEqualTo(pad);
+    byte[] out = new byte[plain.length];
+    dst.get(pad, out);
+    assertThat(out).isEqualTo(codec.decode(stored, plain.length));
+  }
+
+  @Property(tries = 100)
+  void decodingIntoABufferToTheWrongLengthOrFromDamagedBytesIsAnError(@ForAll("blockContents") byte[] plain,
+      @ForAll Codec codec, @ForAll @IntRange(min = 0, max = 1000) int at) {
+    byte[] stored = codec.encode(plain, 0, plain.length);
+    var src = java.nio.ByteBuffer.allocateDirect(stored.length).put(stored).flip();
+    var dst = java.nio.ByteBuffer.allocateDirect(plain.length + 1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> codec.decodeInto(src, dst, plain.length + 1))
+        .isInstanceOf(FormatException.class);
+    assertThat(dst.position()).isZero();
+    if (stored.length > 0 && codec != Codec.NONE) {
+      // A truncated stream never decodes to the full length.
+      var cut = src.duplicate().limit(Math.min(at, stored.length - 1));
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> codec.decodeInto(cut, dst, plain.length))
+          .isInstanceOf(FormatException.class);
+      assertThat(dst.position()).isZero();
+    }
+  }
+
+  @Property(tries = 100)
   void decodingToTheWrongLengthIsAnError(@ForAll("blockContents") byte[] plain, @ForAll Codec codec) {
     byte[] stored = codec.encode(plain, 0, plain.length);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> codec.decode(stored, plain.length + 1))
