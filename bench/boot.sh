@@ -4,13 +4,15 @@
 #   warm:     the same node again (blocks now cached)
 #   baseline: the raw image served by `nbdkit file` + kernel/initrd from a static HTTP server
 # All three boot with qemu's iPXE ROM, a one-version iPXE script (no menu timeout), root over NBD.
-# Uses the Debian image the boot tests build (/var/cache/circular-test/debian-12, made if missing).
+# Uses the Debian image the boot tests build (/var/cache/circular-test/debian-12-HASH, HASH from
+# make-debian-image.sh; made if missing).
 #   RUNS=1 bench/boot.sh        (root: qemu, debootstrap on the first run)
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 . "$root/bin/find-jdk.sh"
 runs=${RUNS:-1}
-img_dir=${CIRCULAR_TEST_CACHE:-/var/cache/circular-test}/debian-12
+make_image="$root/node/src/test/resources/org/oscircular/node/boot/make-debian-image.sh"
+img_dir=${CIRCULAR_TEST_CACHE:-/var/cache/circular-test}/debian-12-$(sha256sum "$make_image" | cut -c1-12)
 work=${BENCH_DIR:-$root/.bench/boot}
 p_nbd=${BASE_PORT:-10880}; p_http=$((p_nbd + 1)); p_kit=$((p_nbd + 2)); p_static=$((p_nbd + 3))
 cmdline="console=ttyS0 init=/sbin/circular-test-init"
@@ -23,15 +25,16 @@ if [ ! -f "$jar" ] || [ -n "${REBUILD:-}" ]; then
 fi
 circular() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -jar "$jar" "$@"; }
 if [ ! -f "$img_dir/v2.img" ]; then
-  bash "$root/node/src/test/resources/org/oscircular/node/boot/make-debian-image.sh" "$img_dir" v1 v2 >&2
+  bash "$make_image" "$img_dir" v1 v2 >&2
 fi
 if [ ! -f "$img_dir/origin.done" ]; then
   [ -f "$img_dir/publisher.key" ] || circular keygen --out "$img_dir/publisher.key" >/dev/null
-  for v in v1 v2; do
-    circular publish "$img_dir/$v.img" --name debian --version "$v" --origin "$img_dir/origin" \
-      --key "$img_dir/publisher.key" --kernel "$img_dir/vmlinuz" --initrd "$img_dir/initrd.img" \
-      --cmdline "$cmdline" --force --quiet >&2
-  done
+  # as NetworkBootTest publishes them: v1 with the kernel files, v2 with its own /boot
+  circular publish "$img_dir/v1.img" --name debian --version v1 --origin "$img_dir/origin" \
+    --key "$img_dir/publisher.key" --kernel "$img_dir/vmlinuz" --initrd "$img_dir/initrd.img" \
+    --cmdline "$cmdline" --force --quiet >&2
+  circular publish "$img_dir/v2.img" --name debian --version v2 --origin "$img_dir/origin" \
+    --key "$img_dir/publisher.key" --kernel-from-image --cmdline "$cmdline" --force --quiet >&2
   echo "v1 v2" > "$img_dir/origin.done"
 fi
 rm -rf "$work"; mkdir -p "$work/static"

@@ -18,7 +18,8 @@ record DebugfsFileSystem(Path image) implements ImageFileSystem {
   }
 
   private String request(String request) throws IOException {
-    var o = ImageFileSystem.run(List.of("debugfs", "-R", request, image.toString()), null);
+    var o = ImageFileSystem.run(
+        List.of(ImageFileSystem.tool("debugfs"), "-R", request, image.toString()), null);
     checkQuiet(request, o.err());
     return o.out();
   }

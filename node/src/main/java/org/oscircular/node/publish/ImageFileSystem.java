@@ -57,6 +57,23 @@ sealed interface ImageFileSystem permits DebugfsFileSystem, UnsquashfsFileSystem
     return path;
   }
 
+  /**
+   * The tool's path: found on PATH, else in /usr/sbin or /sbin (where e2fsprogs puts debugfs, and
+   * which a non-root PATH often lacks); the bare name if absent (running it then says what to install).
+   */
+  static String tool(String name) {
+    String path = System.getenv("PATH");
+    List<String> dirs = new java.util.ArrayList<>(path == null ? List.of() : List.of(path.split(":")));
+    dirs.addAll(List.of("/usr/sbin", "/sbin"));
+    for (String d : dirs) {
+      Path p = Path.of(d.isEmpty() ? "." : d, name);
+      if (Files.isExecutable(p)) {
+        return p.toString();
+      }
+    }
+    return name;
+  }
+
   /** What a tool printed: stdout (empty when it went to a file) and stderr. */
   record Output(String out, String err) {}
 
@@ -70,8 +87,8 @@ sealed interface ImageFileSystem permits DebugfsFileSystem, UnsquashfsFileSystem
         p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
             .start();
       } catch (IOException e) {
-        throw new IOException(command.getFirst() + " is needed to read the image ("
-            + (command.getFirst().equals("debugfs") ? "e2fsprogs" : "squashfs-tools")
+        throw new IOException(command.getFirst() + " is needed to read the image (Debian package "
+            + (command.getFirst().endsWith("debugfs") ? "e2fsprogs" : "squashfs-tools")
             + "): " + e.getMessage(), e);
       }
       try {

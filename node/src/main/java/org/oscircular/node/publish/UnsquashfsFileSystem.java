@@ -36,8 +36,8 @@ final class UnsquashfsFileSystem implements ImageFileSystem {
     if (dirs != null) {
       return;
     }
-    String listing = ImageFileSystem.run(List.of("unsquashfs", "-lls", "-d", "", image.toString()),
-        null).out();
+    String listing = ImageFileSystem.run(
+        List.of(ImageFileSystem.tool("unsquashfs"), "-lls", "-d", "", image.toString()), null).out();
     dirs = new HashMap<>();
     links = new HashMap<>();
     for (String line : listing.split("\n")) {
@@ -94,7 +94,8 @@ final class UnsquashfsFileSystem implements ImageFileSystem {
   @Override
   public void copy(String path, long size, Path out) throws IOException {
     String relative = ImageFileSystem.checkSafe(path).substring(1);
-    ImageFileSystem.run(List.of("unsquashfs", "-cat", image.toString(), relative), out);
+    ImageFileSystem.run(
+        List.of(ImageFileSystem.tool("unsquashfs"), "-cat", image.toString(), relative), out);
     long got = Files.size(out);
     if (got != size) {
       throw new IOException("unsquashfs copied " + got + " of the " + size + " bytes of " + path

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds what the network-boot tests boot: a Debian 12 minbase root filesystem with a kernel,
-# initramfs-tools and nbd-client (so the initramfs can mount its root over NBD, nbdroot=), and a
-# test init that prints a marker line and powers off. Output in OUT (kept between runs, since
-# debootstrap takes minutes):
+# initramfs-tools and nbd-client (so the initramfs can mount its root over NBD, nbdroot=),
+# kexec-tools, and a test init that prints a marker line and powers off. Output in OUT (kept between
+# runs, since debootstrap takes minutes; callers name OUT after a hash of this file, so any change
+# here builds a new image):
 #   OUT/vmlinuz OUT/initrd.img   kernel and initrd (with the nbd-client hook)
 #   OUT/VERSION.img              ext4 root images, one per VERSION argument; /etc/circular-test-version
 #                                holds VERSION, printed in the marker
@@ -10,13 +11,14 @@
 set -euo pipefail
 out=$1; shift
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# Every package the image holds beyond minbase (the one list; change it here only).
+packages=(linux-image-amd64 initramfs-tools nbd-client kmod udev ifupdown isc-dhcp-client procps kexec-tools)
 [ "$(id -u)" -eq 0 ] || { echo "make-debian-image.sh: needs root (debootstrap, chroot)" >&2; exit 1; }
 mkdir -p "$out"
 root="$out/rootfs"
 if [ ! -f "$out/rootfs.done" ]; then
   rm -rf "$root"
-  debootstrap --variant=minbase \
-    --include=linux-image-amd64,initramfs-tools,nbd-client,kmod,udev,ifupdown,isc-dhcp-client,procps \
+  debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
     bookworm "$root" "$mirror"
   cat > "$root/sbin/circular-test-init" <<'INIT'
 #!/bin/sh
@@ -26,6 +28,20 @@ mount -t sysfs sysfs /sys 2>/dev/null
 . /etc/os-release
 rootdev=$(awk '$2 == "/" {print $1}' /proc/mounts | tail -1)
 echo "BOOTED-FROM-NETWORK-DISK: version=$(cat /etc/circular-test-version) os=\"$PRETTY_NAME\" root=$rootdev cmdline=\"$(cat /proc/cmdline)\""
+# circular.test=run on the kernel command line: the host shares, read-only over virtio 9p, a JDK
+# (tag jdk) and a directory with OS Circular's classpath and a script guest.sh (tag circular); run
+# it (it may not return: the kexec test ends in a new kernel).
+case " $(cat /proc/cmdline) " in
+  *" circular.test=run "*)
+    mount -t tmpfs -o size=768m tmpfs /tmp
+    mkdir -p /tmp/jdk /tmp/circular
+    modprobe 9pnet_virtio && modprobe 9p \
+      && mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro jdk /tmp/jdk \
+      && mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro circular /tmp/circular \
+      && sh /tmp/circular/guest.sh
+    echo "CIRCULAR-TEST-FAILED: guest.sh exited with $?"
+    ;;
+esac
 sync
 echo o > /proc/sysrq-trigger
 sleep 30
