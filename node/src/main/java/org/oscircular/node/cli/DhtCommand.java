@@ -127,7 +127,8 @@ final class DhtCommand implements Runnable {
     @picocli.CommandLine.Mixin Join join;
 
     @Parameters(paramLabel = "SHA1", arity = "1..*",
-        description = "Block names: 40 hex digits, a CIDv1 raw sha1 (bafkrcf…) or a sha1 multihash in hex.")
+        description = "Block names: 40 hex digits, a CIDv1 raw sha1 (bafkrcf…) or a sha1 multihash in hex; "
+            + "or any other CID (its multihash is the key).")
     List<String> blocks;
 
     @Option(names = "--single-key", description = "Send standard one-key ADD_PROVIDER messages (for other implementations).")
@@ -138,14 +139,14 @@ final class DhtCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      List<BlockKey> keys = blocks.stream().map(BlockKey::parse).toList();
+      List<Multihash> keys = blocks.stream().map(DhtCommand::contentKey).toList();
       AnnounceScheduler.Options options = singleKey
           ? new AnnounceScheduler.Options(AnnounceScheduler.Strategy.REGION_SWEEP,
               AnnounceScheduler.Options.DEFAULT_PARALLEL_LOOKUPS, 1)
           : AnnounceScheduler.Options.sweep();
       var out = spec.commandLine().getOut();
       join.run(true, (dht, ms) -> {
-        AnnounceReport r = await(dht.provide(keys, options), ms);
+        AnnounceReport r = await(dht.provideKeys(keys, options), ms);
         out.printf("announced %d block(s): %d lookups, %d queries, %d ADD_PROVIDER messages, %d records, %d ms%n",
             r.keys(), r.lookups(), r.lookupRpcs(), r.addProviderMessages(), r.providerRecords(), r.elapsedMillis());
         out.flush();

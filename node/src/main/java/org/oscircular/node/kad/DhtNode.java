@@ -264,11 +264,25 @@ public final class DhtNode implements AutoCloseable {
         }
     }
 
-    /** A failed query counts against the peer, except a timeout: the lookup reports that itself (Unresponsive). */
+    /**
+     * A failed query counts against the peer (towards eviction from the routing table), except a timeout (the lookup
+     * reports that itself, as Unresponsive) and a refusal: a peer that opened the stream and then reset it or closed
+     * it without answering is alive, it just would not answer this request (js kad-dht servers do that for sha1
+     * keys), and it stays useful for other lookups.
+     */
     private void countFailure(KadContact peer, Throwable error) {
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
-        if (!(cause instanceof java.util.concurrent.TimeoutException)) server.table().failed(peer, now());
+        if (!(cause instanceof java.util.concurrent.TimeoutException) && !(cause instanceof RequestRefused)) {
+            server.table().failed(peer, now());
+        }
+    }
+
+    /** The peer accepted the stream but reset it or closed it without an answer. */
+    private static final class RequestRefused extends IOException {
+        RequestRefused(String message) {
+            super(message);
+        }
     }
 
     /** Runs on the executor every refresh interval: bucket refresh lookups and provider expiry. */
@@ -379,13 +393,15 @@ public final class DhtNode implements AutoCloseable {
 
                 @Override
                 public void onReadClosed(P2pStream s) {
-                    answer.completeExceptionally(new IOException("kad peer " + peer.id() + " closed without answering"));
+                    answer.completeExceptionally(new RequestRefused("kad peer " + peer.id() + " closed without answering"));
                     s.closeWrite();
                 }
 
                 @Override
                 public void onReset(P2pStream s, Throwable cause) {
-                    answer.completeExceptionally(cause);
+                    // a reset on a live connection is the peer refusing this request; else the connection died
+                    answer.completeExceptionally(s.connection().isOpen()
+                            ? new RequestRefused("kad peer " + peer.id() + " reset the stream: " + cause) : cause);
                 }
             });
             stream.write(KadFrameReader.frame(KadCodec.encode(request)));

@@ -134,6 +134,19 @@ class DhtJsInteropTest {
       assertTrue(viaJs.providers().getFirst().addresses().contains(js.node(0).address().withoutPeerId()),
           viaJs.providers().toString());
 
+      // sha1 block keys in this mixed network: js servers refuse them (they drop the ADD_PROVIDER and reset a
+      // GET_PROVIDERS stream), our servers store them, so our lookups still find the provider; a refusal is not a
+      // dead peer, so the js servers stay in the client's routing table for everything else
+      for (int b = 0; b < 4; b++) {
+        BlockKey block = randomBlock();
+        nodes.get(1).provide(List.of(block), AnnounceScheduler.Options.sweep()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        LookupResult<KadContact> r = client.findProviders(block, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertEquals(List.of(id(1)), r.providers().stream().map(KadContact::id).toList(), "provider of " + block);
+      }
+      Set<PeerId> clientTable = new HashSet<>();
+      for (KadContact c : client.peers().get(WAIT_SECONDS, TimeUnit.SECONDS)) clientTable.add(c.id());
+      assertTrue(clientTable.containsAll(jsServers), "js servers kept after refusing sha1 keys: " + clientTable);
+
       // the operator's CLI, joining through a js node only, finds the js provider of a CIDv1 (raw, sha2-256)
       String cid = "b" + Multibase.base32(cidV1Raw(jsKey));
       StringWriter out = new StringWriter();
@@ -144,6 +157,22 @@ class DhtJsInteropTest {
       assertEquals(0, rc, out.toString());
       assertTrue(out.toString().contains(": 1 provider(s)") && out.toString().contains(js.node(0).id().toString()),
           out.toString());
+
+      // and `circular dht provide <CID>` joining through a js node stores its record on the js servers
+      Multihash cliKey = randomSha256Key();
+      StringWriter provideOut = new StringWriter();
+      cli = CircularCli.commandLine();
+      cli.setOut(new PrintWriter(provideOut));
+      rc = cli.execute("dht", "provide", "b" + Multibase.base32(cidV1Raw(cliKey)), "--bootstrap",
+          js.node(2).address().toString(), "--listen", "/ip4/127.0.0.1/tcp/0");
+      assertEquals(0, rc, provideOut.toString());
+      Set<PeerId> known = new HashSet<>(javaServers);
+      known.addAll(jsServers);
+      for (int s = 0; s < 3; s++) {
+        List<PeerId> holders = awaitJsLocal(js, s, cliKey);
+        assertEquals(1, holders.size(), "js server " + s + ": " + holders);
+        assertFalse(known.contains(holders.getFirst()), "the provider is the command's throwaway node");
+      }
     }
   }
 
@@ -197,6 +226,17 @@ class DhtJsInteropTest {
     } while (System.nanoTime() < deadline);
     assertEquals(0, r.rpcs(), "Java server " + j + " holds the record for " + key + " itself: " + r);
     assertEquals(List.of(provider), r.providers().stream().map(KadContact::id).toList());
+  }
+
+  /** The providers js node {@code i} holds for {@code key}, once it holds any (within 10 s). */
+  private static List<PeerId> awaitJsLocal(JsKadPeers js, int i, Multihash key) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    List<PeerId> held = js.local(i, key);
+    while (held.isEmpty() && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(50);
+      held = js.local(i, key);
+    }
+    return held;
   }
 
   private BlockKey randomBlock() {
