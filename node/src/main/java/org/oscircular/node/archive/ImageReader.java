@@ -28,6 +28,8 @@ public final class ImageReader {
   private final int blockShift;
   private final Map<Integer, byte[]> decoded;
   private final AtomicInteger lastBlock = new AtomicInteger(-10);
+  /** Calls of {@link #read} running now: decode-ahead only serves a lone sequential reader. */
+  private final AtomicInteger reading = new AtomicInteger();
   /** Block indices being decoded ahead; guarded by {@code decoded}. */
   private final java.util.Set<Integer> decoding = new java.util.HashSet<>();
   /** Blocks a whole-block read is decoding straight into its caller's buffer; guarded by {@code decoded}. */
@@ -78,6 +80,15 @@ public final class ImageReader {
       throw new IOException(id() + ": read of " + len + " bytes at offset " + offset
           + " is outside the image (" + size() + " bytes)");
     }
+    reading.incrementAndGet();
+    try {
+      readBlocks(offset, dst);
+    } finally {
+      reading.decrementAndGet();
+    }
+  }
+
+  private void readBlocks(long offset, ByteBuffer dst) throws IOException {
     long pos = offset;
     while (dst.hasRemaining()) {
       int index = (int) (pos >>> blockShift);
@@ -248,7 +259,9 @@ public final class ImageReader {
    * Readahead: when a reader moves to a block next to (or just behind) the one it read before, the
    * following {@code readahead} blocks are fetched in the background if missing, and the next cached
    * ones are decoded ahead into memory, so sequential reads use both the network and spare cores.
-   * The window is near-sequential rather than strictly sequential because the kernel may issue
+   * Decode-ahead runs only while this is the only read in progress: concurrent readers (an NBD client
+   * with many requests in flight) keep the cores busy themselves, and decoding ahead for them would
+   * only add a copy through decoded memory. The window is near-sequential rather than strictly sequential because the kernel may issue
    * adjacent reads out of order from several threads.
    */
   private void noteAccess(int index) {
@@ -263,7 +276,7 @@ public final class ImageReader {
       if (blocks.get(i) instanceof BlockEntry.Stored s) {
         if (!loader.isCached(s.name())) {
           loader.prefetch(s);
-        } else if (decodeAhead < DECODE_AHEAD) {
+        } else if (decodeAhead < DECODE_AHEAD && reading.get() <= 1) {
           decodeAhead++;
           decodeInBackground(i, s);
         }
