@@ -150,7 +150,7 @@ public final class CircularNode implements AutoCloseable {
     startDht(config, random);
     if (config.bool("kad.announce-cached")) {
       // every node, client or seed, tells the DHT which blocks it holds; a seed's pinned versions included
-      var announcer = new CacheAnnouncer(dht, store::cachedNames, timers,
+      var announcer = new CacheAnnouncer(dht, store::cachedNames, timers, System::currentTimeMillis,
           config.duration("kad.announce-delay").toMillis(), KadConfig.DEFAULTS.republishMillis());
       store.onStored(announcer::stored);
       resources.add(announcer);

@@ -112,7 +112,8 @@ class CacheAnnouncerTest {
   void blocksANodeCachesAreFoundWithItAsProviderAnnouncedInFewSweeps() throws Exception {
     startDht();
     RocksBlockStore store = openStore("b");
-    CacheAnnouncer announcer = new CacheAnnouncer(nodes.get(3), store::cachedNames, timers, 300, 3_600_000);
+    CacheAnnouncer announcer = new CacheAnnouncer(nodes.get(3), store::cachedNames, timers,
+        System::currentTimeMillis, 300, 3_600_000);
     closeables.add(announcer);
     store.onStored(announcer::stored);
     announcer.start();
@@ -133,7 +134,8 @@ class CacheAnnouncerTest {
     startDht();
     RocksBlockStore store = openStore("c");
     List<BlockEntry.Stored> blocks = cache(store, 50); // e.g. from an earlier run
-    CacheAnnouncer announcer = new CacheAnnouncer(nodes.get(5), store::cachedNames, timers, 300, 3_600_000);
+    CacheAnnouncer announcer = new CacheAnnouncer(nodes.get(5), store::cachedNames, timers,
+        System::currentTimeMillis, 300, 3_600_000);
     closeables.add(announcer);
     store.onStored(announcer::stored);
     announcer.start();
