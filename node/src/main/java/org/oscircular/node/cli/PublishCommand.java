@@ -109,7 +109,8 @@ final class PublishCommand implements Callable<Integer> {
       kernel = found.kernel();
       initrd = found.initrd().orElse(null);
       spec.commandLine().getOut().println("kernel " + found.kernelInImage() + found.initrdInImage()
-          .map(i -> " and initrd " + i).orElse(" (no initrd found)") + " taken from the image");
+          .map(i -> " and initrd " + i).orElse(" (no initrd found)") + " taken from the image ("
+          + found.fileSystem() + ")");
       return publish(bs, attachments);
     } finally {
       for (Path f : List.of(extracted.resolve("kernel"), extracted.resolve("initrd"), extracted)) {

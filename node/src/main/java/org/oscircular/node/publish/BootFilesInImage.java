@@ -12,11 +12,13 @@ import java.util.Optional;
 
 /**
  * Finds the kernel and initrd in an image's own {@code /boot} and copies them out, without mounting
- * the image (ext2/3/4 or squashfs, see {@link ImageFileSystem}).
+ * the image (ext2/3/4 or squashfs, the whole image or its MBR/GPT partitions, see
+ * {@link ImageFileSystem}).
  *
  * <p>Kernel: the target of the link {@code /vmlinuz} (Debian, Ubuntu) or {@code /boot/vmlinuz}
  * (SUSE), else the newest {@code /boot/vmlinuz-VERSION} (versions compared number by number, so
- * {@code 6.1.0-10} is newer than {@code 6.1.0-9}). Initrd: the one of the same VERSION in the
+ * {@code 6.1.0-10} is newer than {@code 6.1.0-9}), else the newest {@code /vmlinuz-VERSION} (a
+ * separate boot partition). Initrd: the one of the same VERSION in the
  * kernel's directory ({@code initrd.img-VERSION}, {@code initramfs-VERSION.img},
  * {@code initrd-VERSION}), else the target of {@code /initrd.img} or {@code /boot/initrd.img};
  * none is allowed (a kernel that needs no initrd). Symlinks are resolved inside the image: an
@@ -25,9 +27,12 @@ import java.util.Optional;
 public final class BootFilesInImage {
   private static final int MAX_LINKS = 40;
 
-  /** A kernel (and maybe initrd) copied out of an image; {@code *InImage} are their paths there. */
+  /**
+   * A kernel (and maybe initrd) copied out of an image; {@code *InImage} are their paths in the
+   * file system {@code fileSystem} ("ext2/3/4", "squashfs in partition 2").
+   */
   public record Extracted(Path kernel, String kernelInImage, Optional<Path> initrd,
-      Optional<String> initrdInImage) {}
+      Optional<String> initrdInImage, String fileSystem) {}
 
   record Found(String path, long size) {}
 
@@ -39,10 +44,28 @@ public final class BootFilesInImage {
     this.image = image;
   }
 
-  /** Copies the image's kernel and initrd into {@code dir} (as {@code kernel} and {@code initrd}). */
+  /**
+   * Copies the image's kernel and initrd into {@code dir} (as {@code kernel} and {@code initrd}),
+   * from the first of its file systems (see {@link ImageFileSystem#open}) that holds a kernel.
+   */
   public static Extracted extract(Path image, Path dir) throws IOException {
-    var finder = new BootFilesInImage(ImageFileSystem.open(image), image);
-    Found kernel = finder.kernel();
+    List<ImageFileSystem> all = ImageFileSystem.open(image);
+    BootFilesInImage finder = null;
+    Found kernel = null;
+    for (ImageFileSystem fs : all) {
+      finder = new BootFilesInImage(fs, image);
+      Optional<Found> k = finder.kernel();
+      if (k.isPresent()) {
+        kernel = k.get();
+        break;
+      }
+    }
+    if (kernel == null) {
+      throw new IOException(image + " holds no kernel (looked in "
+          + String.join(", ", all.stream().map(ImageFileSystem::kind).toList()) + "): no /vmlinuz"
+          + " or /boot/vmlinuz link to a file and no /boot/vmlinuz-* or /vmlinuz-* file;"
+          + " give --kernel FILE instead");
+    }
     Optional<Found> initrd = finder.initrd(kernel);
     Path k = dir.resolve("kernel");
     finder.fs.copy(kernel.path(), kernel.size(), k);
@@ -51,30 +74,33 @@ public final class BootFilesInImage {
       i = Optional.of(dir.resolve("initrd"));
       finder.fs.copy(initrd.get().path(), initrd.get().size(), i.get());
     }
-    return new Extracted(k, kernel.path(), i, initrd.map(Found::path));
+    return new Extracted(k, kernel.path(), i, initrd.map(Found::path), finder.fs.kind());
   }
 
-  Found kernel() throws IOException {
+  /** The kernel of this file system, if it has one (a separate boot partition: /vmlinuz-*). */
+  Optional<Found> kernel() throws IOException {
     for (String link : List.of("/vmlinuz", "/boot/vmlinuz")) {
       Optional<Found> f = regularFile(link);
       if (f.isPresent()) {
-        return f.get();
+        return f;
       }
     }
-    Optional<String> boot = resolve("/boot").filter(r -> r.kind() == ImageFileSystem.Kind.DIRECTORY)
-        .map(Resolved::path);
-    if (boot.isPresent()) {
-      var newest = fs.list(boot.get()).stream()
+    for (String dir : List.of("/boot", "/")) {
+      Optional<String> d = resolve(dir).filter(r -> r.kind() == ImageFileSystem.Kind.DIRECTORY)
+          .map(Resolved::path);
+      if (d.isEmpty()) {
+        continue;
+      }
+      var newest = fs.list(d.get()).stream()
           .filter(e -> e.kind() == ImageFileSystem.Kind.FILE && e.size() > 0)
           .filter(e -> e.name().startsWith("vmlinuz-"))
           .max(Comparator.comparing(e -> e.name().substring("vmlinuz-".length()),
               BootFilesInImage::compareVersions));
       if (newest.isPresent()) {
-        return new Found(join(boot.get(), newest.get().name()), newest.get().size());
+        return Optional.of(new Found(join(d.get(), newest.get().name()), newest.get().size()));
       }
     }
-    throw new IOException(image + " (" + fs.kind() + ") holds no kernel: no /vmlinuz or"
-        + " /boot/vmlinuz link to a file and no /boot/vmlinuz-* file; give --kernel FILE instead");
+    return Optional.empty();
   }
 
   Optional<Found> initrd(Found kernel) throws IOException {

@@ -8,18 +8,18 @@ import java.util.List;
 
 /**
  * An ext2/3/4 image read with {@code debugfs -R} (read-only: debugfs opens the image read-only
- * unless given {@code -w}). debugfs reports most errors on stderr with exit status 0, so every
+ * unless given {@code -w}), at a byte offset for a partition. debugfs reports most errors on stderr with exit status 0, so every
  * answer is checked: stderr beyond its version banner is an error.
  */
-record DebugfsFileSystem(Path image) implements ImageFileSystem {
-  @Override
-  public String kind() {
-    return "ext2/3/4";
+record DebugfsFileSystem(Path image, long offset, String kind) implements ImageFileSystem {
+  /** The device debugfs opens: the image, or a partition in it by e2fsprogs' {@code ?offset=}. */
+  private String device() {
+    return offset == 0 ? image.toString() : image + "?offset=" + offset;
   }
 
   private String request(String request) throws IOException {
     var o = ImageFileSystem.run(
-        List.of(ImageFileSystem.tool("debugfs"), "-R", request, image.toString()), null);
+        List.of(ImageFileSystem.tool("debugfs"), "-R", request, device()), null);
     checkQuiet(request, o.err());
     return o.out();
   }
@@ -27,7 +27,8 @@ record DebugfsFileSystem(Path image) implements ImageFileSystem {
   private void checkQuiet(String request, String stderr) throws IOException {
     for (String line : stderr.split("\n")) {
       if (!line.isBlank() && !line.startsWith("debugfs ")) {
-        throw new IOException("debugfs '" + request + "' on " + image + ": " + line.strip());
+        throw new IOException("debugfs '" + request + "' on " + image + " (" + kind + "): "
+            + line.strip());
       }
     }
   }
@@ -82,7 +83,7 @@ record DebugfsFileSystem(Path image) implements ImageFileSystem {
     long got = Files.exists(out) ? Files.size(out) : -1;
     if (got != size) {
       throw new IOException("debugfs copied " + got + " of the " + size + " bytes of " + path
-          + " in " + image);
+          + " in " + image + " (" + kind + ")");
     }
   }
 }

@@ -1,7 +1,6 @@
 package org.oscircular.node.publish;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,24 +29,53 @@ sealed interface ImageFileSystem permits DebugfsFileSystem, UnsquashfsFileSystem
   /** Copies regular file {@code path} of {@code size} bytes to {@code out}; fails on a short copy. */
   void copy(String path, long size, Path out) throws IOException;
 
-  /** What kind of file system this is, for messages ("ext4", "squashfs"). */
+  /** What kind of file system this is and where, for messages ("ext2/3/4 in partition 1"). */
   String kind();
 
-  /** Opens the file system the image starts with, by its magic number. */
-  static ImageFileSystem open(Path image) throws IOException {
-    byte[] head = new byte[2048];
-    int n;
-    try (InputStream in = Files.newInputStream(image)) {
-      n = in.readNBytes(head, 0, head.length);
+  /**
+   * The file systems in the image, recognised by their magic numbers: the one the image starts
+   * with, else those in the partitions of its MBR or GPT ({@link PartitionTable}), in order.
+   */
+  static List<ImageFileSystem> open(Path image) throws IOException {
+    long size = Files.size(image);
+    ImageFileSystem whole = at(image, 0, read(image, 0, 2048), "");
+    if (whole != null) {
+      return List.of(whole);
     }
-    if (n >= 4 && head[0] == 'h' && head[1] == 's' && head[2] == 'q' && head[3] == 's') {
-      return new UnsquashfsFileSystem(image);
+    byte[] head = read(image, 0, PartitionTable.bytesNeeded(read(image, 0, 4096)));
+    List<ImageFileSystem> found = new java.util.ArrayList<>();
+    for (PartitionTable.Partition p : PartitionTable.parse(head, size)) {
+      ImageFileSystem fs = at(image, p.offset(), read(image, p.offset(), 2048),
+          " in partition " + p.number());
+      if (fs != null) {
+        found.add(fs);
+      }
     }
-    if (n >= 1082 && (head[1080] & 0xff) == 0x53 && (head[1081] & 0xff) == 0xef) {
-      return new DebugfsFileSystem(image);
+    if (found.isEmpty()) {
+      throw new IOException(image + " holds no ext2/3/4 or squashfs file system, neither at its"
+          + " start nor in an MBR or GPT partition: give --kernel FILE and --initrd FILE instead");
     }
-    throw new IOException(image + " does not start with an ext2/3/4 or squashfs file system"
-        + " (a partitioned disk image is not read): give --kernel FILE and --initrd FILE instead");
+    return found;
+  }
+
+  private static ImageFileSystem at(Path image, long offset, byte[] head, String where) {
+    if (head.length >= 4 && head[0] == 'h' && head[1] == 's' && head[2] == 'q' && head[3] == 's') {
+      return new UnsquashfsFileSystem(image, offset, "squashfs" + where);
+    }
+    if (head.length >= 1082 && (head[1080] & 0xff) == 0x53 && (head[1081] & 0xff) == 0xef) {
+      return new DebugfsFileSystem(image, offset, "ext2/3/4" + where);
+    }
+    return null;
+  }
+
+  private static byte[] read(Path image, long offset, int length) throws IOException {
+    try (var ch = java.nio.channels.FileChannel.open(image)) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(length);
+      while (b.hasRemaining() && ch.read(b, offset + b.position()) > 0) {
+        // keep reading until full or end of file
+      }
+      return java.util.Arrays.copyOf(b.array(), b.position());
+    }
   }
 
   static String checkSafe(String path) throws IOException {

@@ -20,24 +20,37 @@ final class UnsquashfsFileSystem implements ImageFileSystem {
       Pattern.compile("^(\\S)\\S*\\s+\\S+\\s+(\\S+)\\s+\\S+\\s+\\S+\\s(.*)$");
 
   private final Path image;
+  private final long offset;
+  private final String kind;
   private Map<String, List<Entry>> dirs;
   private Map<String, String> links;
 
-  UnsquashfsFileSystem(Path image) {
+  UnsquashfsFileSystem(Path image, long offset, String kind) {
     this.image = image;
+    this.offset = offset;
+    this.kind = kind;
   }
 
   @Override
   public String kind() {
-    return "squashfs";
+    return kind;
+  }
+
+  /** unsquashfs with {@code -o OFFSET} for a partition, then {@code args}, then the image. */
+  private List<String> command(String... args) {
+    List<String> c = new ArrayList<>(List.of(ImageFileSystem.tool("unsquashfs")));
+    if (offset != 0) {
+      c.addAll(List.of("-o", Long.toString(offset)));
+    }
+    c.addAll(List.of(args));
+    return c;
   }
 
   private void load() throws IOException {
     if (dirs != null) {
       return;
     }
-    String listing = ImageFileSystem.run(
-        List.of(ImageFileSystem.tool("unsquashfs"), "-lls", "-d", "", image.toString()), null).out();
+    String listing = ImageFileSystem.run(command("-lls", "-d", "", image.toString()), null).out();
     dirs = new HashMap<>();
     links = new HashMap<>();
     for (String line : listing.split("\n")) {
@@ -86,7 +99,7 @@ final class UnsquashfsFileSystem implements ImageFileSystem {
     load();
     String target = links.get(path);
     if (target == null) {
-      throw new IOException(path + " is not a symlink in " + image);
+      throw new IOException(path + " is not a symlink in " + image + " (" + kind + ")");
     }
     return target;
   }
@@ -94,12 +107,11 @@ final class UnsquashfsFileSystem implements ImageFileSystem {
   @Override
   public void copy(String path, long size, Path out) throws IOException {
     String relative = ImageFileSystem.checkSafe(path).substring(1);
-    ImageFileSystem.run(
-        List.of(ImageFileSystem.tool("unsquashfs"), "-cat", image.toString(), relative), out);
+    ImageFileSystem.run(command("-cat", image.toString(), relative), out);
     long got = Files.size(out);
     if (got != size) {
       throw new IOException("unsquashfs copied " + got + " of the " + size + " bytes of " + path
-          + " in " + image);
+          + " in " + image + " (" + kind + ")");
     }
   }
 }

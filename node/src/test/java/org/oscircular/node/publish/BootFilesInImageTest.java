@@ -169,16 +169,93 @@ class BootFilesInImageTest {
     assertTrue(e.getMessage().contains("too many levels of symlinks"), e.getMessage());
   }
 
+  /**
+   * A whole-disk image with an MBR ("dos") or GPT ("gpt") partition table written by sfdisk, one
+   * partition per file system image (null: a partition left empty), from sector 2048 on.
+   */
+  Path disk(String label, Path... partitions) throws Exception {
+    TestTools.require("sfdisk", "fdisk");
+    StringBuilder script = new StringBuilder("label: " + label + "\n");
+    long sector = 2048;
+    List<Long> starts = new java.util.ArrayList<>();
+    for (Path p : partitions) {
+      long sectors = p == null ? 2048 : (Files.size(p) + 511) / 512;
+      starts.add(sector);
+      script.append("start=").append(sector).append(", size=").append(sectors)
+          .append(label.equals("dos") ? ", type=83" : "").append("\n");
+      sector += sectors;
+    }
+    Path disk = tmp.resolve("disk-" + label + ".img");
+    try (var ch = java.nio.channels.FileChannel.open(disk, java.nio.file.StandardOpenOption.CREATE,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ch.truncate(0);
+      ch.write(java.nio.ByteBuffer.allocate(1), (sector + 2048) * 512 - 1);
+    }
+    Path in = Files.writeString(tmp.resolve("sfdisk.in"), script);
+    Process p = new ProcessBuilder("sfdisk", "-q", disk.toString()).redirectInput(in.toFile())
+        .redirectErrorStream(true).redirectOutput(tmp.resolve("sfdisk.log").toFile()).start();
+    if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new AssertionError("sfdisk failed: " + Files.readString(tmp.resolve("sfdisk.log")));
+    }
+    try (var out = java.nio.channels.FileChannel.open(disk, java.nio.file.StandardOpenOption.WRITE)) {
+      for (int i = 0; i < partitions.length; i++) {
+        if (partitions[i] != null) {
+          try (var src = java.nio.channels.FileChannel.open(partitions[i])) {
+            long done = 0;
+            while (done < src.size()) {
+              done += src.transferTo(done, src.size() - done, out.position(starts.get(i) * 512 + done));
+            }
+          }
+        }
+      }
+    }
+    return disk;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"dos", "gpt"})
+  void findsTheKernelInTheRootPartitionOfAWholeDisk(String label) throws Exception {
+    Path data = tmp.resolve("data");
+    write(data, "etc/hostname", "a partition without a kernel");
+    Path dataImg = image(data, "ext4");
+    Path dataPart = Files.move(dataImg, tmp.resolve("data.ext4"));
+    Path root = tree();
+    write(root, "boot/vmlinuz-6.1.0-50-amd64", "partitioned kernel");
+    write(root, "boot/initrd.img-6.1.0-50-amd64", "partitioned initrd");
+    link(root, "vmlinuz", "boot/vmlinuz-6.1.0-50-amd64");
+    Path rootPart = image(root, "squashfs");
+    var x = extract(disk(label, null, dataPart, rootPart));
+    assertEquals("/boot/vmlinuz-6.1.0-50-amd64", x.kernelInImage());
+    assertEquals("partitioned kernel", read(x.kernel()));
+    assertEquals("partitioned initrd", read(x.initrd().orElseThrow()));
+    assertEquals("squashfs in partition 3", x.fileSystem());
+  }
+
   @Test
-  void refusesAnImageThatDoesNotStartWithAFileSystem() throws Exception {
-    Path img = tmp.resolve("disk.img");
-    byte[] mbr = new byte[1 << 20];
-    mbr[510] = 0x55;
-    mbr[511] = (byte) 0xaa;
-    Files.write(img, mbr);
-    var e = assertThrows(IOException.class, () -> extract(img));
-    assertTrue(e.getMessage().contains("does not start with an ext2/3/4 or squashfs file system"),
-        e.getMessage());
+  void findsTheKernelOnASeparateBootPartition() throws Exception {
+    Path boot = tmp.resolve("bootfs");
+    write(boot, "vmlinuz-6.1.0-49-amd64", "older");
+    write(boot, "vmlinuz-6.1.0-50-amd64", "boot partition kernel");
+    write(boot, "initrd.img-6.1.0-50-amd64", "boot partition initrd");
+    Path bootPart = Files.move(image(boot, "ext4"), tmp.resolve("boot.ext4"));
+    Path root = tree();
+    write(root, "etc/hostname", "root without /boot contents");
+    Files.createDirectories(root.resolve("boot"));
+    Path rootPart = image(root, "ext4");
+    var x = extract(disk("gpt", bootPart, rootPart));
+    assertEquals("/vmlinuz-6.1.0-50-amd64", x.kernelInImage());
+    assertEquals("boot partition initrd", read(x.initrd().orElseThrow()));
+    assertEquals("ext2/3/4 in partition 1", x.fileSystem());
+  }
+
+  @Test
+  void refusesADiskWithoutAnyFileSystemItCanRead() throws Exception {
+    Path junk = tmp.resolve("junk.bin");
+    Files.write(junk, new byte[1 << 20]);
+    Path disk = disk("gpt", junk);
+    var e = assertThrows(IOException.class, () -> extract(disk));
+    assertTrue(e.getMessage().contains("holds no ext2/3/4 or squashfs file system, neither at its"
+        + " start nor in an MBR or GPT partition"), e.getMessage());
   }
 
   @Test
