@@ -158,6 +158,16 @@ class DhtJsInteropTest {
       assertTrue(out.toString().contains(": 1 provider(s)") && out.toString().contains(js.node(0).id().toString()),
           out.toString());
 
+      // `circular dht peers` through a js node lists both kinds of server
+      StringWriter peersOut = new StringWriter();
+      cli = CircularCli.commandLine();
+      cli.setOut(new PrintWriter(peersOut));
+      rc = cli.execute("dht", "peers", "--bootstrap", js.node(0).address().toString(), "--listen", "/ip4/127.0.0.1/tcp/0");
+      assertEquals(0, rc, peersOut.toString());
+      for (PeerId p : List.of(js.node(0).id(), js.node(1).id(), id(0), id(2))) {
+        assertTrue(peersOut.toString().contains(p.toString()), p + " listed: " + peersOut);
+      }
+
       // and `circular dht provide <CID>` joining through a js node stores its record on the js servers
       Multihash cliKey = randomSha256Key();
       StringWriter provideOut = new StringWriter();
