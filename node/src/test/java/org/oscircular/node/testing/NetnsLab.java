@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NetnsLab implements AutoCloseable {
   private static final int MAX_HOSTS = 200;
+  private static final java.util.concurrent.atomic.AtomicInteger LABS = new java.util.concurrent.atomic.AtomicInteger();
   private final String prefix;
   private final String subnet;
   private final List<Host> hosts = new ArrayList<>();
@@ -50,13 +51,16 @@ public final class NetnsLab implements AutoCloseable {
   }
 
   private NetnsLab(String prefix, int subnetIndex) {
-    this.prefix = prefix;
+    // The owning JVM's pid and a counter are part of every name, so two labs on one machine (two test JVMs, a bench beside
+    // the tests, two labs in one JVM) never touch each other's namespaces.
+    this.prefix = prefix + "-" + ProcessHandle.current().pid() + "-" + LABS.getAndIncrement();
     this.subnet = "10.231." + subnetIndex;
   }
 
   /**
    * Creates a lab of {@code n} hosts. {@code prefix} (at most 6 characters of a-z0-9) names the
-   * namespaces; stale namespaces with the same prefix from a crashed run are removed first.
+   * namespaces, together with this JVM's pid; namespaces with the same prefix left by a run whose JVM
+   * has died are removed first, those of a run still alive are left alone.
    */
   public static NetnsLab create(String prefix, int n) throws IOException, InterruptedException {
     requireRoot();
@@ -66,8 +70,9 @@ public final class NetnsLab implements AutoCloseable {
     if (n < 1 || n > MAX_HOSTS) {
       throw new IllegalArgumentException("a lab has 1.." + MAX_HOSTS + " hosts, got " + n);
     }
-    removeStale(prefix);
+    removeOrphans(prefix);
     var lab = new NetnsLab(prefix, Math.floorMod(prefix.hashCode(), 200) + 20);
+    removeAll(lab.prefix);
     try {
       String sw = lab.switchNs();
       exec(List.of("ip", "netns", "add", sw), 30);
@@ -75,7 +80,7 @@ public final class NetnsLab implements AutoCloseable {
       exec(List.of("ip", "-n", sw, "link", "set", "br0", "up"), 30);
       exec(List.of("ip", "-n", sw, "link", "set", "lo", "up"), 30);
       for (int i = 0; i < n; i++) {
-        String ns = prefix + "-h" + i;
+        String ns = lab.prefix + "-h" + i;
         String ip = lab.subnet + "." + (i + 10);
         exec(List.of("ip", "netns", "add", ns), 30);
         // Create the pair inside the host namespace, then move its peer into the switch namespace.
@@ -127,7 +132,7 @@ public final class NetnsLab implements AutoCloseable {
       started.clear();
     }
     try {
-      removeStale(prefix);
+      removeAll(prefix);
     } catch (IOException e) {
       System.err.println("netns lab " + prefix + ": cleanup failed: " + e.getMessage());
     } catch (InterruptedException e) {
@@ -135,21 +140,49 @@ public final class NetnsLab implements AutoCloseable {
     }
   }
 
-  private static void removeStale(String prefix) throws IOException, InterruptedException {
-    String list = exec(List.of("ip", "netns", "list"), 30);
-    for (String line : list.split("\n")) {
-      String name = line.split(" ")[0].strip();
-      if (name.startsWith(prefix + "-")) {
-        // Kill anything still running inside, then delete the namespace (its veths go with it).
-        String pids = exec(List.of("ip", "netns", "pids", name), 30).strip();
-        for (String pid : pids.split("\\s+")) {
-          if (!pid.isEmpty()) {
-            ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
-          }
-        }
-        exec(List.of("ip", "netns", "delete", name), 30);
+  /** Removes namespaces named {@code prefix-<pid>-…} whose owning process no longer runs. */
+  private static void removeOrphans(String prefix) throws IOException, InterruptedException {
+    var owned = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(prefix) + "-(\\d+)-.*");
+    for (String name : namespaces()) {
+      var m = owned.matcher(name);
+      if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).map(ProcessHandle::isAlive).orElse(false)) {
+        continue;
+      }
+      if (m.matches() || name.startsWith(prefix + "-h") || name.equals(prefix + "-sw")) {
+        delete(name); // an orphan, or a name from before namespaces carried their owner's pid
       }
     }
+  }
+
+  /** Removes every namespace of this lab ({@code prefix} already carries the owner's pid). */
+  private static void removeAll(String prefix) throws IOException, InterruptedException {
+    for (String name : namespaces()) {
+      if (name.startsWith(prefix + "-")) {
+        delete(name);
+      }
+    }
+  }
+
+  private static List<String> namespaces() throws IOException, InterruptedException {
+    List<String> names = new ArrayList<>();
+    for (String line : exec(List.of("ip", "netns", "list"), 30).split("\n")) {
+      String name = line.split(" ")[0].strip();
+      if (!name.isEmpty()) {
+        names.add(name);
+      }
+    }
+    return names;
+  }
+
+  /** Kills anything still running inside, then deletes the namespace (its veths go with it). */
+  private static void delete(String name) throws IOException, InterruptedException {
+    String pids = exec(List.of("ip", "netns", "pids", name), 30).strip();
+    for (String pid : pids.split("\\s+")) {
+      if (!pid.isEmpty()) {
+        ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
+      }
+    }
+    exec(List.of("ip", "netns", "delete", name), 30);
   }
 
   /** Fails with a message naming what is needed unless we run as root with iproute2 available. */

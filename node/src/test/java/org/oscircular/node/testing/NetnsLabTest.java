@@ -17,4 +17,18 @@ class NetnsLabTest {
     }
     assertThat(NetnsLab.exec(java.util.List.of("ip", "netns", "list"), 30)).doesNotContain("nltest-");
   }
+
+  @Test
+  @Timeout(120)
+  void twoLabsWithOnePrefixRunSideBySide() throws Exception {
+    try (var first = NetnsLab.create("nltwo", 2)) {
+      try (var second = NetnsLab.create("nltwo", 2)) {
+        assertThat(second.host(0).namespace()).isNotEqualTo(first.host(0).namespace());
+        assertThat(second.host(0).run("ping", "-c", "1", "-W", "5", second.host(1).ip())).contains("1 received");
+      }
+      // Creating and closing the second lab left the first one whole.
+      assertThat(first.host(0).run("ping", "-c", "1", "-W", "5", first.host(1).ip())).contains("1 received");
+    }
+    assertThat(NetnsLab.exec(java.util.List.of("ip", "netns", "list"), 30)).doesNotContain("nltwo-");
+  }
 }
