@@ -249,15 +249,8 @@ final class FlowNetwork {
     }
 
     private void markDirty(int l) {
-        if (componentSize[l] > largeComponent && largeComponentDelay > 0) {
-            if (largeDirtyCount == largeDirty.length) {
-                largeDirty = Arrays.copyOf(largeDirty, largeDirtyCount * 2);
-            }
-            largeDirty[largeDirtyCount++] = l;
-            if (!largeScheduled) {
-                largeScheduled = true;
-                engine.after(largeComponentDelay, this::recomputeLarge);
-            }
+        if (isLarge(l)) {
+            deferToLarge(l);
             return;
         }
         if (dirtyCount == dirty.length) {
@@ -272,7 +265,7 @@ final class FlowNetwork {
 
     private void recomputeNow() {
         recomputeScheduled = false;
-        recompute(dirty, dirtyCount);
+        recompute(dirty, dirtyCount, true);
         dirtyCount = 0;
     }
 
@@ -282,10 +275,32 @@ final class FlowNetwork {
         largeDirtyCount = 0;
         int[] seeds = largeDirty;
         largeDirty = new int[Math.max(64, seeds.length)];
-        recompute(seeds, n);
+        recompute(seeds, n, false);
     }
 
-    private void recompute(int[] seeds, int seedCount) {
+    private boolean isLarge(int link) {
+        return componentSize[link] > largeComponent && largeComponentDelay > 0;
+    }
+
+    /** Hands a link to the next batched recomputation of large components. */
+    private void deferToLarge(int link) {
+        if (largeDirtyCount == largeDirty.length) {
+            largeDirty = Arrays.copyOf(largeDirty, largeDirtyCount * 2);
+        }
+        largeDirty[largeDirtyCount++] = link;
+        if (!largeScheduled) {
+            largeScheduled = true;
+            engine.after(largeComponentDelay, this::recomputeLarge);
+        }
+    }
+
+    /**
+     * Recomputes the rates of the components of the given links. An immediate recomputation ({@code immediate})
+     * that reaches a link of a large component stops there and leaves the component to the next batch: a new
+     * flow that joins a large component (a remote transfer whose path crosses a WAN link the origin storm also
+     * crosses) waits for the batch like every other change of it, instead of recomputing it at once.
+     */
+    private void recompute(int[] seeds, int seedCount, boolean immediate) {
         recomputations++;
         long now = engine.now();
         int mark = ++epoch;
@@ -301,11 +316,16 @@ final class FlowNetwork {
             int linkStart = nl;
             int flowStart = nf;
             linkMark[seed] = mark;
+            if (immediate && isLarge(seed)) {
+                deferToLarge(seed);
+                continue;
+            }
             if (nl == compLinks.length) {
                 compLinks = Arrays.copyOf(compLinks, nl * 2);
             }
             compLinks[nl++] = seed;
-            for (int i = linkStart; i < nl; i++) {
+            boolean deferred = false;
+            for (int i = linkStart; i < nl && !deferred; i++) {
                 int l = compLinks[i];
                 int[] list = linkFlows[l];
                 for (int k = 0; k < linkFlowCount[l]; k++) {
@@ -321,6 +341,9 @@ final class FlowNetwork {
                     for (int m : path[f]) {
                         if (linkMark[m] != mark) {
                             linkMark[m] = mark;
+                            if (immediate && isLarge(m)) {
+                                deferred = true;
+                            }
                             if (nl == compLinks.length) {
                                 compLinks = Arrays.copyOf(compLinks, nl * 2);
                             }
@@ -328,6 +351,12 @@ final class FlowNetwork {
                         }
                     }
                 }
+            }
+            if (deferred) {
+                nl = linkStart;
+                nf = flowStart;
+                deferToLarge(seed);
+                continue;
             }
             int size = nf - flowStart;
             for (int i = linkStart; i < nl; i++) {

@@ -56,6 +56,39 @@ class FlowNetworkTest {
         assertEquals(0, net.activeFlows());
     }
 
+    @Test
+    void aFlowJoiningALargeComponentWaitsForItsNextBatch() {
+        Engine engine = new Engine();
+        long delay = 1_000_000; // 1 ms
+        FlowNetwork net = new FlowNetwork(engine, 2, delay);
+        int shared = net.addLink(8 * MBIT);
+        int own = net.addLink(100 * MBIT);
+        for (int i = 0; i < 3; i++) {
+            net.start(new int[] {shared}, 10_000_000, f -> {});
+        }
+        engine.run(1); // first computation: the shared link's component has 3 flows, more than 2: it is large
+        int joining = net.start(new int[] {own, shared}, 10_000_000, f -> {});
+        engine.run(delay / 2);
+        assertEquals(0, net.rateBitsPerSecond(joining), 1e-9, "computed before the batch");
+        engine.run(delay + 2);
+        assertEquals(2 * MBIT, net.rateBitsPerSecond(joining), 1);
+    }
+
+    @Test
+    void aSmallComponentBesideALargeOneIsComputedAtOnce() {
+        Engine engine = new Engine();
+        FlowNetwork net = new FlowNetwork(engine, 2, 1_000_000);
+        int shared = net.addLink(8 * MBIT);
+        int lan = net.addLink(8 * MBIT);
+        for (int i = 0; i < 3; i++) {
+            net.start(new int[] {shared}, 10_000_000, f -> {});
+        }
+        engine.run(1);
+        int f = net.start(new int[] {lan}, 10_000_000, x -> {});
+        engine.run(2);
+        assertEquals(8 * MBIT, net.rateBitsPerSecond(f), 1);
+    }
+
     /** Max-min fairness: no link over capacity, and every flow crosses a saturated link where it gets the most. */
     @Property(tries = 200)
     void ratesAreFeasibleAndEveryFlowHasABottleneck(@ForAll long seed, @ForAll @IntRange(min = 1, max = 12) int links,
