@@ -110,6 +110,14 @@ final class NodeDriver {
             }
             apply(action);
         }
+        if (!fetching && alive && own.isEmpty() && extra.isEmpty() && transfers.isEmpty() && waiters.isEmpty()
+                && exchange.forgettable(sim.now())) {
+            // Fetched only for peers and done: a host that has not booted yet keeps no exchange state (the node
+            // would keep its peer scores; only good will is lost, see BlockExchange.forgettable).
+            alive = false;
+            sim.released(this);
+            return;
+        }
         scheduleTick();
     }
 

@@ -300,6 +300,13 @@ final class Simulation {
         }
     }
 
+    /** A driver that only fetched for peers has nothing left to do: the host drops it until it needs one again. */
+    void released(NodeDriver driver) {
+        if (driver.host.driver == driver) {
+            driver.host.driver = null;
+        }
+    }
+
     boolean hasBlock(Host h, int block) {
         return h.seed ? h.has(block) : h.has(workload.tracePosition(block));
     }

@@ -146,6 +146,24 @@ public final class BlockExchange {
         return peers.size();
     }
 
+    /**
+     * Whether dropping this exchange would lose nothing but good will: no block is wanted, nothing is in flight,
+     * and no peer is dropped, banned or has a timeout, a bad block or a negative score on record (only the scores
+     * earned by good blocks would be forgotten). A driver that keeps an exchange only to fetch for others may
+     * then let it go and start afresh later.
+     */
+    public boolean forgettable(long now) {
+        if (!wants.isEmpty() || peerInFlight > 0 || originInFlight > 0) {
+            return false;
+        }
+        for (PeerRecord record : peers.values()) {
+            if (!record.inGoodStanding(now)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Whether the peer is currently banned (bad blocks). */
     public boolean isBanned(long peer, long now) {
         PeerRecord record = peers.get(peer);

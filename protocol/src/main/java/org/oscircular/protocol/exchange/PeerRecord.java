@@ -23,6 +23,12 @@ final class PeerRecord {
         return inFlight == 0 && candidateOf == 0 && usable(now);
     }
 
+    /** Nothing but good blocks on record: no timeout, bad block, negative score, exclusion or request in flight. */
+    boolean inGoodStanding(long now) {
+        return inFlight == 0 && consecutiveTimeouts == 0 && badBlocks == 0 && score >= 0 && !banned
+                && usable(now);
+    }
+
     void succeeded() {
         consecutiveTimeouts = 0;
         if (score < MAX_SCORE) {

@@ -186,4 +186,21 @@ class BlockExchangeTest {
         handle(ex, new ExchangeEvent.ProvidersFound(1, List.of(new Provider(99, SourceTier.LAN, 1))), 101);
         assertTrue(ex.knownPeers() <= 4, "records: " + ex.knownPeers());
     }
+
+    @Test
+    void isForgettableOnlyWhenIdleWithNothingButGoodBlocksOnRecord() {
+        BlockExchange ex = exchange(ExchangeConfig.defaults());
+        assertTrue(ex.forgettable(0));
+        handle(ex, new ExchangeEvent.Want(0), 0);
+        assertTrue(!ex.forgettable(0), "a block is wanted");
+        handle(ex, new ExchangeEvent.ProvidersFound(0, List.of(new Provider(1, SourceTier.LAN, 1))), 0);
+        handle(ex, new ExchangeEvent.BlockReceived(1, 0, true), MS);
+        assertTrue(ex.forgettable(MS), "only a good block on record");
+        handle(ex, new ExchangeEvent.Want(1), 2 * MS);
+        handle(ex, new ExchangeEvent.ProvidersFound(1, List.of(new Provider(2, SourceTier.LAN, 1))), 2 * MS);
+        handle(ex, new ExchangeEvent.BlockReceived(2, 1, false), 3 * MS);
+        handle(ex, new ExchangeEvent.BlockReceived(ORIGIN, 1, true), 4 * MS);
+        assertEquals(0, ex.pending());
+        assertTrue(!ex.forgettable(5 * MS), "peer 2 sent a bad block");
+    }
 }
