@@ -22,7 +22,9 @@ import org.oscircular.node.testing.NetnsLab;
  * read one image at once from an nginx origin whose link is shaped to {@code bench.origin-rate}
  * (default 100mbit). For each N it reports origin egress divided by the image's stored non-zero
  * bytes, and the time for all N to read the image divided by the time one client alone takes, with
- * peer exchange on and off.
+ * peer exchange on and off. With {@code bench.out} set to a directory it also writes there what the
+ * simulator needs to replay the same runs ({@code bench/sim-validate.sh}): {@code lab.properties} (origin
+ * rate, image bytes), {@code lab.csv} (one line per run) and the published table with its trust file.
  */
 @Tag("bench")
 class LabBench {
@@ -34,6 +36,8 @@ class LabBench {
     List<Integer> sizes = Stream.of(System.getProperty("bench.clients", "4,8,16").split(","))
         .map(String::strip).map(Integer::parseInt).toList();
     String rate = System.getProperty("bench.origin-rate", "100mbit");
+    // How long tbf may queue a packet (its buffer): the default 100ms; a deeper one drops less under many flows.
+    String tbfLatency = System.getProperty("bench.tbf-latency", "100ms");
     int dataMiB = Integer.getInteger("bench.data-mib", 24);
 
     Path key = dir.resolve("publisher.key");
@@ -56,23 +60,39 @@ class LabBench {
     System.out.printf("%nlab bench: image %d MiB, %.1f MiB stored non-zero blocks, origin link %s%n",
         Files.size(img) >> 20, stored / 1048576.0, rate);
     System.out.printf("%-8s %-9s %10s %14s %12s%n", "clients", "exchange", "read s", "time/alone", "egress/image");
-    double alone = run(dir.resolve("alone"), 1, true, rate, origin, trust, sha, stored)[0];
+    List<String> csv = new ArrayList<>(List.of("clients,exchange,seconds,egress_per_image"));
+    double[] one = run(dir.resolve("alone"), 1, true, rate, tbfLatency, origin, trust, sha, stored);
+    double alone = one[0];
     System.out.printf("%-8d %-9s %10.2f %14.2f %12s%n", 1, "-", alone, 1.0, "-");
+    csv.add(String.format(java.util.Locale.ROOT, "1,alone,%.3f,%.4f", one[0], one[1]));
     for (int n : sizes) {
       for (boolean exchange : new boolean[] {true, false}) {
-        double[] r = run(dir.resolve("n" + n + exchange), n, exchange, rate, origin, trust, sha, stored);
+        double[] r = run(dir.resolve("n" + n + exchange), n, exchange, rate, tbfLatency, origin, trust, sha, stored);
         System.out.printf("%-8d %-9s %10.2f %14.2f %12.2f%n", n, exchange ? "on" : "off", r[0], r[0] / alone, r[1]);
+        csv.add(String.format(java.util.Locale.ROOT, "%d,%s,%.3f,%.4f", n, exchange ? "on" : "off", r[0], r[1]));
       }
+    }
+    String out = System.getProperty("bench.out", "");
+    if (!out.isBlank()) {
+      Path o = Path.of(out);
+      Files.createDirectories(o);
+      Files.write(o.resolve("lab.csv"), csv);
+      Files.copy(origin.resolve(org.oscircular.protocol.format.OriginLayout.table("bench", "1")),
+          o.resolve("bench.table"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(trust, o.resolve("trust"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.writeString(o.resolve("lab.properties"), "origin-rate=" + rate + "\nimage-bytes=" + Files.size(img)
+          + "\nstored-bytes=" + stored + "\ntbf-latency=" + tbfLatency + "\nload-average="
+          + Files.readString(Path.of("/proc/loadavg")).strip() + "\n");
     }
   }
 
   /** Returns {seconds for all clients to read the image, origin egress / stored bytes}. */
-  private static double[] run(Path dir, int clients, boolean exchange, String rate, Path origin, Path trust,
-      String sha, long stored) throws Exception {
+  private static double[] run(Path dir, int clients, boolean exchange, String rate, String tbfLatency, Path origin,
+      Path trust, String sha, long stored) throws Exception {
     try (var lab = new Lab("lb", 1 + clients, dir)) {
       String url = lab.startOrigin(origin);
       lab.net.host(0).run("tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", rate, "burst", "256kb",
-          "latency", "100ms");
+          "latency", tbfLatency);
       List<String> ids = lab.prepareIdentities(1, clients);
       List<String> everyone = new ArrayList<>();
       for (int i = 0; i < clients; i++) {
