@@ -27,6 +27,8 @@ public final class BlockLoader {
   private final AtomicInteger backgroundInFlight = new AtomicInteger();
   private final java.util.concurrent.ConcurrentLinkedDeque<BlockEntry.Stored> pending =
       new java.util.concurrent.ConcurrentLinkedDeque<>();
+  /** Names of the blocks in {@code pending}, so each is queued once. */
+  private final java.util.Set<BlockName> queued = ConcurrentHashMap.newKeySet();
   private final AtomicLong fetches = new AtomicLong();
   private final AtomicLong fetchedBytes = new AtomicLong();
 
@@ -83,23 +85,61 @@ public final class BlockLoader {
   }
 
   /**
-   * Loads a block in the background unless it is cached or already in flight. At most
-   * {@code maxBackground} background loads run at once; further requests wait in a bounded queue
-   * (oldest dropped first) and start as running ones finish. Failures are only logged: a demand read
-   * of that block will report them.
+   * Loads a block in the background unless it is cached, in flight or already queued. At most
+   * {@code maxBackground} background loads run at once; further requests wait in a bounded queue, each
+   * block once, and start in the order asked (for a sequential reader: nearest first) as running ones
+   * finish; a queued block that has meanwhile been cached or fetched by a reader is skipped for the next.
+   * When the queue overflows the oldest requests are dropped. Failures are only logged: a demand read of
+   * that block will report them.
    */
   public void prefetch(BlockEntry.Stored entry) {
-    if (store.contains(entry.name()) || inflight.containsKey(entry.name())) {
+    if (!wanted(entry.name()) || !queued.add(entry.name())) {
       return;
     }
-    if (backgroundInFlight.incrementAndGet() > maxBackground) {
-      backgroundInFlight.decrementAndGet();
-      pending.addLast(entry);
-      while (pending.size() > 4 * maxBackground + 64) {
-        pending.pollFirst();
+    pending.addLast(entry);
+    while (queued.size() > 4 * maxBackground + 64) {
+      BlockEntry.Stored dropped = pending.pollFirst();
+      if (dropped == null) {
+        break;
       }
-      return;
+      queued.remove(dropped.name());
     }
+    drain();
+  }
+
+  private boolean wanted(BlockName name) {
+    return !store.contains(name) && !inflight.containsKey(name);
+  }
+
+  /** Starts queued loads while fewer than {@code maxBackground} run. */
+  private void drain() {
+    while (true) {
+      int running = backgroundInFlight.get();
+      if (running >= maxBackground) {
+        return; // a running load drains again when it ends
+      }
+      if (!backgroundInFlight.compareAndSet(running, running + 1)) {
+        continue;
+      }
+      BlockEntry.Stored next;
+      while ((next = pending.pollFirst()) != null) {
+        queued.remove(next.name());
+        if (wanted(next.name())) {
+          break;
+        }
+      }
+      if (next == null) {
+        backgroundInFlight.decrementAndGet();
+        if (pending.isEmpty()) {
+          return; // else a request came in while we held the slot: look again
+        }
+        continue;
+      }
+      start(next);
+    }
+  }
+
+  private void start(BlockEntry.Stored entry) {
     try {
       background.execute(() -> {
         try {
@@ -108,10 +148,7 @@ public final class BlockLoader {
           LOG.log(System.Logger.Level.DEBUG, "background load of " + entry.name() + " failed: " + e.getMessage());
         } finally {
           backgroundInFlight.decrementAndGet();
-          BlockEntry.Stored next = pending.pollFirst();
-          if (next != null) {
-            prefetch(next);
-          }
+          drain();
         }
       });
     } catch (RuntimeException rejected) {
