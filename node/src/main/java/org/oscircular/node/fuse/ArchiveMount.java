@@ -41,8 +41,10 @@ public final class ArchiveMount implements AutoCloseable {
     builder.setLibraryPath(lib);
     var fs = new ArchiveFileSystem(archive, builder.errno(), background, clock, sleeper);
     Fuse fuse = builder.build(fs);
-    String options = "ro,kernel_cache,fsname=circular,subtype=circular,default_permissions"
-        + (isRoot() ? ",allow_other" : "");
+    // The tree and every file's bytes are fixed for the mount's lifetime: the kernel may keep pages across
+    // opens (kernel_cache) and names and attributes for an hour instead of asking again every second.
+    String options = "ro,kernel_cache,entry_timeout=3600,attr_timeout=3600,negative_timeout=3600"
+        + ",fsname=circular,subtype=circular,default_permissions" + (isRoot() ? ",allow_other" : "");
     try {
       fuse.mount("circular", mountPoint, "-o", options);
     } catch (FuseMountFailedException | IllegalArgumentException e) {
