@@ -19,6 +19,12 @@ public final class ArchiveMount implements AutoCloseable {
   /** Where Debian's libfuse3 lives; override with the {@code circular.libfuse} system property. */
   public static final String DEFAULT_LIBFUSE = "/usr/lib/x86_64-linux-gnu/libfuse3.so.3";
   private static final System.Logger LOG = System.getLogger(ArchiveMount.class.getName());
+  /**
+   * Kernel read-ahead of the mount, in KiB. FUSE starts at 128 KiB, so a sequential reader costs one
+   * request (a round trip through this process) per 128–256 KiB; at 1 MiB the kernel asks for four
+   * 256 KiB blocks at once, which cut the mount's CPU per warm pass by about a fifth in bench/mount.sh.
+   */
+  static final int READ_AHEAD_KIB = 1024;
 
   private final Fuse fuse;
   private final Path mountPoint;
@@ -53,7 +59,26 @@ public final class ArchiveMount implements AutoCloseable {
           + (isRoot() ? "" : " (FUSE mounts need root or fusermount3 from Debian's fuse3)"), e);
     }
     LOG.log(System.Logger.Level.INFO, "mounted " + archive.versions().size() + " image versions at " + mountPoint);
+    raiseReadAhead(mountPoint);
     return new ArchiveMount(fuse, mountPoint);
+  }
+
+  /**
+   * Sets the mount's read-ahead ({@code /sys/class/bdi/0:MINOR/read_ahead_kb}, which lives and dies with
+   * the mount) to {@link #READ_AHEAD_KIB}. Needs root; without it the kernel's default stays, and reads
+   * only take more round trips.
+   */
+  private static void raiseReadAhead(Path mountPoint) {
+    try {
+      long dev = (Long) Files.getAttribute(mountPoint, "unix:dev");
+      long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
+      long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
+      Path knob = Path.of("/sys/class/bdi", major + ":" + minor, "read_ahead_kb");
+      Files.writeString(knob, Integer.toString(READ_AHEAD_KIB));
+      LOG.log(System.Logger.Level.DEBUG, "read-ahead of " + mountPoint + " set to " + READ_AHEAD_KIB + " KiB (" + knob + ")");
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, "read-ahead of " + mountPoint + " left at the kernel's default: " + e);
+    }
   }
 
   private static boolean isRoot() {

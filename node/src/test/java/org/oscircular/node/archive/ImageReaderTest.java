@@ -126,6 +126,30 @@ class ImageReaderTest {
     }
   }
 
+  @Test
+  void smallSequentialReadsOfABlockTakeItFromTheCacheOnce() throws IOException {
+    int blockSize = 262144;
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(blockSize * 4, blockSize, 13);
+    origin.publish("debian", "12.8", image, blockSize, Codec.ZSTD, List.of());
+    var store = store("cache");
+    archive(origin, store, List.of(new DirectoryOrigin(origin.root())), fast()).reader("debian:12.8")
+        .read(0, ByteBuffer.allocate(image.length));
+    // A fresh reader (nothing decoded yet), no readahead: 64 reads of 4 KiB cover block 1 (block 2 is zeros).
+    var reader = archive(origin, store, List.of(new DirectoryOrigin(origin.root())), fast().withReadahead(0))
+        .reader("debian:12.8");
+    long hits = store.stats().hits();
+    for (int i = 0; i < 64; i++) {
+      long off = 1L * blockSize + i * 4096L;
+      ByteBuffer dst = ByteBuffer.allocateDirect(4096);
+      reader.read(off, dst);
+      byte[] got = new byte[4096];
+      dst.flip().get(got);
+      assertThat(got).isEqualTo(Arrays.copyOfRange(image, (int) off, (int) off + 4096));
+    }
+    assertThat(store.stats().hits() - hits).as("cache reads of block 1").isEqualTo(1);
+  }
+
   private static void deleteTree(Path dir) throws IOException {
     try (var walk = Files.walk(dir)) {
       for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {

@@ -107,6 +107,10 @@ class MountOverNginxTest {
       child = mount(nginx.url(), mnt, cache);
       Path versionFile = mnt.resolve("testos/1.img");
       assertThat(Files.size(versionFile)).isEqualTo(Files.size(image));
+      long dev = (Long) Files.getAttribute(mnt, "unix:dev");
+      Path readAhead = Path.of("/sys/class/bdi", ((dev >>> 8) & 0xfff) + ":" + ((dev & 0xff) | ((dev >>> 12) & ~0xffL)),
+          "read_ahead_kb");
+      assertThat(Files.readString(readAhead).strip()).as("kernel read-ahead of the mount (KiB)").isEqualTo("1024");
       try (var list = Files.list(mnt)) {
         assertThat(list.map(p -> p.getFileName().toString()).toList()).containsExactly("testos");
       }
