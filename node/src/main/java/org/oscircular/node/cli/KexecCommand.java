@@ -76,30 +76,30 @@ final class KexecCommand implements Callable<Integer> {
     }
     var fetch = options.fetchConfig();
     List<Origin> origins = ArchiveOptions.origins(origin, fetch);
-    Path out;
-    Path kernel;
-    Path initrd = null;
-    String cmdline;
-    boolean tempDir = dir == null;
+    BootVersion v;
+    byte[] kernelBytes;
+    byte[] initrdBytes = null;
     try (var store = options.openStore(); var pool = Executors.newVirtualThreadPerTaskExecutor()) {
       var archive = Archive.open(origins, store, options.trustedKeys(), fetch,
           InstantSource.system(), Sleeper.SYSTEM, pool);
       var images = new BootImages(archive);
-      BootVersion v = images.require(id);
-      out = tempDir ? Files.createTempDirectory("circular-kexec") : Files.createDirectories(dir);
-      kernel = writeVerified(out.resolve(v.image() + "-" + v.version() + ".kernel"),
-          images.attachment(v.image(), v.version(), "kernel"));
+      v = images.require(id);
+      // both whole and verified before any file is written
+      kernelBytes = images.attachment(v.image(), v.version(), "kernel");
       if (v.hasInitrd()) {
-        initrd = writeVerified(out.resolve(v.image() + "-" + v.version() + ".initrd"),
-            images.attachment(v.image(), v.version(), "initrd"));
+        initrdBytes = images.attachment(v.image(), v.version(), "initrd");
       }
-      cmdline = BootMenu.cmdline(v, host.getHostString(), host.getPort());
     } finally {
       origins.forEach(Origin::close);
     }
+    String cmdline = BootMenu.cmdline(v, host.getHostString(), host.getPort());
+    boolean tempDir = dir == null;
+    Path out = tempDir ? Files.createTempDirectory("circular-kexec") : Files.createDirectories(dir);
+    Path kernel = writeVerified(out.resolve(v.image() + "-" + v.version() + ".kernel"), kernelBytes);
+    Path initrd = initrdBytes == null ? null
+        : writeVerified(out.resolve(v.image() + "-" + v.version() + ".initrd"), initrdBytes);
     var w = spec.commandLine().getOut();
-    List<String> load = KexecTools.loadCommand("kexec", kernel, initrd, cmdline, fileLoad);
-    w.println(shellQuote(load));
+    w.println(shellQuote(KexecTools.loadCommand("kexec", kernel, initrd, cmdline, fileLoad)));
     if (!loadOnly) {
       w.println(shellQuote(KexecTools.execCommand("kexec")));
     }
@@ -107,13 +107,16 @@ final class KexecCommand implements Callable<Integer> {
     if (dryRun) {
       return 0;
     }
-    run(KexecTools.loadCommand(kexec, kernel, initrd, cmdline, fileLoad), "nothing was loaded");
-    if (tempDir) { // loaded into kernel memory: the files are no longer needed
-      Files.deleteIfExists(kernel);
-      if (initrd != null) {
-        Files.deleteIfExists(initrd);
+    try {
+      run(KexecTools.loadCommand(kexec, kernel, initrd, cmdline, fileLoad), "nothing was loaded");
+    } finally {
+      if (tempDir) { // loaded into kernel memory (or failed): the files are no longer needed
+        Files.deleteIfExists(kernel);
+        if (initrd != null) {
+          Files.deleteIfExists(initrd);
+        }
+        Files.deleteIfExists(out);
       }
-      Files.deleteIfExists(out);
     }
     if (loadOnly) {
       w.println("loaded " + id + "; boot it with 'systemctl kexec' (clean shutdown) or 'kexec -e'");
@@ -135,6 +138,9 @@ final class KexecCommand implements Callable<Integer> {
             + " root disk from (ORIGIN is a directory, so it names no host)");
       }
       var uri = java.net.URI.create(first);
+      if (uri.getHost() == null) {
+        throw new IllegalArgumentException("give --nbd HOST:PORT: ORIGIN " + first + " names no host");
+      }
       spec = (uri.getHost().contains(":") ? "[" + uri.getHost() + "]" : uri.getHost()) + ":10809";
     }
     var address = HostPort.parse(spec);

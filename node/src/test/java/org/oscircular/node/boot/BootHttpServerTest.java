@@ -209,4 +209,35 @@ class BootHttpServerTest {
         + " nbdroot=192.168.1.10:10809/debian:2 ip=dhcp ro console=ttyS0 init=/sbin/test'\n"
         + "kexec -e\n", run.out());
   }
+
+  @Test
+  void kexecWritesNothingWhenAnInitrdBlockFailsVerification() throws Exception {
+    Path copy = tmp.resolve("origin-copy");
+    try (var files = Files.walk(origin)) {
+      for (Path f : files.toList()) {
+        Path to = copy.resolve(origin.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(f, to);
+        }
+      }
+    }
+    var table = archive.table(archive.catalog().require("debian:2"));
+    // the initrd is fetched after the kernel: the whole, verified kernel must not be written either
+    var stored = (BlockEntry.Stored) table.attachments().get("initrd").blocks().stream()
+        .filter(e -> e instanceof BlockEntry.Stored).skip(1).findFirst().orElseThrow();
+    Path file = copy.resolve(OriginLayout.block(stored.name()));
+    byte[] bytes = Files.readAllBytes(file);
+    bytes[bytes.length / 2] ^= 4;
+    Files.write(file, bytes);
+    Path dir = tmp.resolve("kexec-bad");
+    var run = CliRun.run("kexec", copy.toString(), "debian:2", "--dry-run", "--dir", dir.toString(),
+        "--cache", tmp.resolve("c-bad").toString(), "--trust",
+        tmp.resolve("publisher.key.pub").toString(), "--nbd", "192.168.1.10:10809");
+    assertEquals(1, run.exitCode(), run.out());
+    assertTrue(run.err().contains("debian:2 initrd block 1 (" + stored.name() + ")"), run.err());
+    assertEquals("", run.out(), "no kexec command is printed");
+    assertFalse(Files.exists(dir.resolve("debian-2.kernel")), "no kernel file is written");
+  }
 }
