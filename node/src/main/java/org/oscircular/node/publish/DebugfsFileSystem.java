@@ -33,19 +33,31 @@ record DebugfsFileSystem(Path image, long offset, String kind) implements ImageF
     }
   }
 
-  /** Parses {@code ls -p}: one {@code /INODE/MODE/UID/GID/NAME/SIZE/} line per entry. */
   @Override
   public List<Entry> list(String dir) throws IOException {
+    return parseListing(request("ls -p " + ImageFileSystem.checkSafe(dir)));
+  }
+
+  /**
+   * Parses {@code ls -p}: one {@code /INODE/MODE/UID/GID/NAME/SIZE/} line per entry (mode in octal,
+   * size empty for directories). Lines of another shape, and {@code .} and {@code ..}, are skipped.
+   */
+  static List<Entry> parseListing(String text) {
     List<Entry> out = new ArrayList<>();
-    for (String line : request("ls -p " + ImageFileSystem.checkSafe(dir)).split("\n")) {
+    for (String line : text.split("\n")) {
       String[] f = line.split("/", -1);
-      if (f.length != 8 || f[5].equals(".") || f[5].equals("..")) {
+      if (f.length != 8 || f[5].isEmpty() || f[5].equals(".") || f[5].equals("..")) {
         continue;
       }
       int mode;
+      long size;
       try {
         mode = Integer.parseInt(f[2], 8);
+        size = f[6].isEmpty() ? 0 : Long.parseLong(f[6]);
       } catch (NumberFormatException e) {
+        continue;
+      }
+      if (size < 0) {
         continue;
       }
       Kind kind = switch (mode & 0170000) {
@@ -54,7 +66,6 @@ record DebugfsFileSystem(Path image, long offset, String kind) implements ImageF
         case 0120000 -> Kind.SYMLINK;
         default -> Kind.OTHER;
       };
-      long size = f[6].isEmpty() ? 0 : Long.parseLong(f[6]);
       out.add(new Entry(f[5], kind, size));
     }
     return out;

@@ -22,8 +22,7 @@ final class UnsquashfsFileSystem implements ImageFileSystem {
   private final Path image;
   private final long offset;
   private final String kind;
-  private Map<String, List<Entry>> dirs;
-  private Map<String, String> links;
+  private Listing listing;
 
   UnsquashfsFileSystem(Path image, long offset, String kind) {
     this.image = image;
@@ -47,16 +46,26 @@ final class UnsquashfsFileSystem implements ImageFileSystem {
   }
 
   private void load() throws IOException {
-    if (dirs != null) {
-      return;
+    if (listing == null) {
+      listing = parseListing(
+          ImageFileSystem.run(command("-lls", "-d", "", image.toString()), null).out());
     }
-    String listing = ImageFileSystem.run(command("-lls", "-d", "", image.toString()), null).out();
-    dirs = new HashMap<>();
-    links = new HashMap<>();
-    for (String line : listing.split("\n")) {
+  }
+
+  /** Directory contents (by absolute directory path) and symlink targets of a listing. */
+  record Listing(Map<String, List<Entry>> dirs, Map<String, String> links) {}
+
+  /**
+   * Parses {@code unsquashfs -lls -d ""}: {@code PERMS OWNER/GROUP SIZE DATE TIME /PATH}, symlinks
+   * with {@code  -> TARGET}; lines of another shape are skipped.
+   */
+  static Listing parseListing(String text) {
+    Map<String, List<Entry>> dirs = new HashMap<>();
+    Map<String, String> links = new HashMap<>();
+    for (String line : text.split("\n")) {
       Matcher m = LINE.matcher(line);
-      if (!m.matches() || m.group(3).isEmpty()) {
-        continue;
+      if (!m.matches() || !m.group(3).startsWith("/")) {
+        continue; // with -d "" every path is absolute; the root itself is the empty path
       }
       String path = m.group(3);
       Kind kind = switch (m.group(1)) {
@@ -65,12 +74,13 @@ final class UnsquashfsFileSystem implements ImageFileSystem {
         case "l" -> Kind.SYMLINK;
         default -> Kind.OTHER;
       };
+      String target = null;
       if (kind == Kind.SYMLINK) {
         int arrow = path.indexOf(" -> ");
         if (arrow < 0) {
           continue;
         }
-        links.put(path.substring(0, arrow), path.substring(arrow + 4));
+        target = path.substring(arrow + 4);
         path = path.substring(0, arrow);
       }
       long size = 0;
@@ -82,22 +92,29 @@ final class UnsquashfsFileSystem implements ImageFileSystem {
         }
       }
       int slash = path.lastIndexOf('/');
+      String name = path.substring(slash + 1);
+      if (name.isEmpty() || size < 0) {
+        continue;
+      }
+      if (target != null) {
+        links.put(path, target);
+      }
       String parent = slash <= 0 ? "/" : path.substring(0, slash);
-      dirs.computeIfAbsent(parent, k -> new ArrayList<>())
-          .add(new Entry(path.substring(slash + 1), kind, size));
+      dirs.computeIfAbsent(parent, k -> new ArrayList<>()).add(new Entry(name, kind, size));
     }
+    return new Listing(dirs, links);
   }
 
   @Override
   public List<Entry> list(String dir) throws IOException {
     load();
-    return dirs.getOrDefault(dir, List.of());
+    return listing.dirs().getOrDefault(dir, List.of());
   }
 
   @Override
   public String readlink(String path) throws IOException {
     load();
-    String target = links.get(path);
+    String target = listing.links().get(path);
     if (target == null) {
       throw new IOException(path + " is not a symlink in " + image + " (" + kind + ")");
     }
