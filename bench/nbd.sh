@@ -61,6 +61,7 @@ now() { date +%s%N; }
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, clock ticks
 declare -a times cpu0
 for k in 0 1 2; do times[$k]=""; cpu0[$k]=$(cpu "${pids[$k]}"); done
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for _ in $(seq "$runs"); do
   for k in 0 1 2; do
     a=$(now); nbdcopy "${uris[$k]}" null:; b=$(now)
@@ -71,6 +72,7 @@ hz=$(getconf CLK_TCK)
 median() { printf '%s\n' $1 | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 base_median=$(median "${times[2]}")
 echo "nbdcopy of a $size_mib MiB image, warm, $runs runs each"
+echo "load average (1, 5, 15 min): before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg)"
 for k in 0 1 2; do
   m=$(median "${times[$k]}")
   c=$(( $(cpu "${pids[$k]}") - cpu0[k] ))
