@@ -17,18 +17,18 @@ import java.util.List;
  * GUID (bytes 0–15) is not zero, and spans sectors first (+32) to last (+40), inclusive. Partitions
  * that do not lie inside the image are left out.
  */
-public final class PartitionTable {
+final class PartitionTable {
   static final int SECTOR = 512;
   /** GPT entry arrays hold at most this many entries (the usual is 128). */
   static final int MAX_GPT_ENTRIES = 1024;
 
   /** A partition: its number (from 1, as in /dev/sda1), byte offset and length in the image. */
-  public record Partition(int number, long offset, long length) {}
+  record Partition(int number, long offset, long length) {}
 
   private PartitionTable() {}
 
   /** How many leading bytes of the image {@link #parse} needs to see every GPT entry. */
-  public static int bytesNeeded(byte[] head) {
+  static int bytesNeeded(byte[] head) {
     ByteBuffer b = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
     if (head.length < 2 * SECTOR || !isGpt(head)) {
       return 2 * SECTOR;
@@ -47,7 +47,7 @@ public final class PartitionTable {
    * {@link #bytesNeeded} of them) of an image of {@code imageLength} bytes; empty if there is no
    * partition table.
    */
-  public static List<Partition> parse(byte[] head, long imageLength) {
+  static List<Partition> parse(byte[] head, long imageLength) {
     List<Partition> out = new ArrayList<>();
     if (head.length < SECTOR || (head[510] & 0xff) != 0x55 || (head[511] & 0xff) != 0xaa) {
       return out;
