@@ -208,7 +208,7 @@ public final class Archive {
       return r;
     }
     ImageTable t = table(entry);
-    return readers.computeIfAbsent(entry.id(), id -> new ImageReader(t, loader, config.readahead()));
+    return readers.computeIfAbsent(entry.id(), id -> new ImageReader(t, loader, config.readahead(), store.config().decodedBytes()));
   }
 
   public BlockLoader blocks() {

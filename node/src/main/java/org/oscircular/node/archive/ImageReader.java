@@ -38,18 +38,21 @@ public final class ImageReader {
   private final Map<Integer, CompletableFuture<byte[]>> decodingNow = new java.util.HashMap<>();
   private static final int DECODE_AHEAD = 2;
 
-  ImageReader(ImageTable table, BlockLoader loader, int readahead) {
+  /** Plaintext bytes held in {@code decoded}; guarded by {@code decoded}. */
+  private long decodedBytes;
+  private final long maxDecodedBytes;
+
+  /**
+   * @param maxDecodedBytes bound of the decoded-block memory ({@code cache.decoded-bytes}); 0 keeps
+   *     nothing (every partial read of a block reads it from the cache again)
+   */
+  ImageReader(ImageTable table, BlockLoader loader, int readahead, long maxDecodedBytes) {
     this.table = table;
     this.loader = loader;
     this.readahead = readahead;
     this.blockShift = Integer.numberOfTrailingZeros(table.blockSize());
-    int keep = Math.max(4, (32 << 20) / table.blockSize());
-    this.decoded = new LinkedHashMap<>(keep * 2, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<Integer, byte[]> eldest) {
-        return size() > keep;
-      }
-    };
+    this.maxDecodedBytes = maxDecodedBytes;
+    this.decoded = new LinkedHashMap<>(64, 0.75f, true);
   }
 
   /** The image length in bytes (exact). */
@@ -214,7 +217,7 @@ public final class ImageReader {
     try {
       byte[] plain = decode(index, entry, plainLength);
       synchronized (decoded) {
-        decoded.put(index, plain);
+        remember(index, plain);
         decodingNow.remove(index);
       }
       mine.complete(plain);
@@ -225,6 +228,24 @@ public final class ImageReader {
       }
       mine.completeExceptionally(e);
       throw e;
+    }
+  }
+
+  /** Keeps {@code plain} in decoded memory, evicting least recently used blocks above the byte bound. */
+  private void remember(int index, byte[] plain) {
+    byte[] old = decoded.put(index, plain);
+    decodedBytes += plain.length - (old == null ? 0 : old.length);
+    var it = decoded.entrySet().iterator();
+    while (decodedBytes > maxDecodedBytes && it.hasNext()) {
+      decodedBytes -= it.next().getValue().length;
+      it.remove();
+    }
+  }
+
+  /** Plaintext bytes in decoded memory now (tests). */
+  long decodedBytes() {
+    synchronized (decoded) {
+      return decodedBytes;
     }
   }
 

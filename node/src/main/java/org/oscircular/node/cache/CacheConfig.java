@@ -9,14 +9,20 @@ import org.oscircular.node.config.NodeConfig;
  * it holds at most {@code lowWatermark} × {@code maxBytes} (block included), so eviction runs in batches
  * and the cap is never crossed. Only bytes of blocks this cache holds count, not the disk's free space.
  * {@code mmapReads} ({@code cache.mmap-reads}) reads the cache's files through memory maps.
+ * {@code decodedBytes} ({@code cache.decoded-bytes}) bounds the decoded plaintext each open image version
+ * keeps in memory.
  */
-public record CacheConfig(long maxBytes, double highWatermark, double lowWatermark, boolean mmapReads) {
+public record CacheConfig(long maxBytes, double highWatermark, double lowWatermark, boolean mmapReads,
+    long decodedBytes) {
   /** The smallest cap accepted here (the node configuration demands at least 64 MiB; tests go lower). */
   public static final long MIN_MAX_BYTES = 1L << 20;
 
   public CacheConfig {
     if (maxBytes < MIN_MAX_BYTES) {
       throw new IllegalArgumentException("cache.max-bytes must be at least 1 MiB, got " + maxBytes + " bytes");
+    }
+    if (decodedBytes < 0) {
+      throw new IllegalArgumentException("cache.decoded-bytes must not be negative, got " + decodedBytes);
     }
     if (!(lowWatermark > 0.0 && lowWatermark < highWatermark && highWatermark <= 1.0)) {
       throw new IllegalArgumentException("cache watermarks must satisfy 0 < low < high <= 1, got low "
@@ -26,11 +32,11 @@ public record CacheConfig(long maxBytes, double highWatermark, double lowWaterma
 
   /**
    * The cache keys of {@code config}: cache.max-bytes, cache.high-watermark, cache.low-watermark,
-   * cache.mmap-reads.
+   * cache.mmap-reads, cache.decoded-bytes.
    */
   public static CacheConfig from(NodeConfig config) throws NodeConfig.ConfigException {
     return new CacheConfig(config.size("cache.max-bytes"), config.ratio("cache.high-watermark"),
-        config.ratio("cache.low-watermark"), config.bool("cache.mmap-reads"));
+        config.ratio("cache.low-watermark"), config.bool("cache.mmap-reads"), config.size("cache.decoded-bytes"));
   }
 
   /** The defaults of reference.conf. */
@@ -45,7 +51,12 @@ public record CacheConfig(long maxBytes, double highWatermark, double lowWaterma
   /** The default watermarks with another cap. */
   public static CacheConfig withMaxBytes(long maxBytes) {
     var d = defaults();
-    return new CacheConfig(maxBytes, d.highWatermark, d.lowWatermark, d.mmapReads);
+    return new CacheConfig(maxBytes, d.highWatermark, d.lowWatermark, d.mmapReads, d.decodedBytes);
+  }
+
+  /** The same limits with another bound of decoded memory per image version. */
+  public CacheConfig withDecodedBytes(long bytes) {
+    return new CacheConfig(maxBytes, highWatermark, lowWatermark, mmapReads, bytes);
   }
 
   long highBytes() {

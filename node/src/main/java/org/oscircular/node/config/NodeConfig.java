@@ -114,6 +114,7 @@ public final class NodeConfig {
     bool("exchange.fault.corrupt-uploads");
     bool("exchange.enabled");
     bool("cache.mmap-reads");
+    size("cache.decoded-bytes");
     integer("exchange.bad-blocks-before-ban", 1, 1000);
     duration("exchange.ban-duration");
     long maxBytes = size("cache.max-bytes");

@@ -150,6 +150,41 @@ class ImageReaderTest {
     assertThat(store.stats().hits() - hits).as("cache reads of block 1").isEqualTo(1);
   }
 
+  @ParameterizedTest
+  @CsvSource({"131072", "0"})
+  void decodedMemoryStaysUnderItsByteBoundAndDropsTheLeastRecentlyUsedBlockFirst(long bound) throws IOException {
+    int blockSize = 65536;
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(blockSize * 8, blockSize, 17); // blocks 2 and 6 are zeros
+    origin.publish("debian", "12.8", image, blockSize, Codec.ZSTD, List.of());
+    var store = RocksBlockStore.open(tmp.resolve("cache"), CacheConfig.withMaxBytes(256L << 20).withDecodedBytes(bound));
+    closing.add(store);
+    archive(origin, store, List.of(new DirectoryOrigin(origin.root())), fast()).reader("debian:12.8")
+        .read(0, ByteBuffer.allocate(image.length));
+    var reader = archive(origin, store, List.of(new DirectoryOrigin(origin.root())), fast().withReadahead(0))
+        .reader("debian:12.8");
+    java.util.function.IntFunction<Long> piece = b -> { // 1000 bytes inside block b; returns cache reads
+      long hits = store.stats().hits();
+      long off = (long) b * blockSize + 10;
+      ByteBuffer dst = ByteBuffer.allocate(1000);
+      try {
+        reader.read(off, dst);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      assertThat(dst.array()).isEqualTo(Arrays.copyOfRange(image, (int) off, (int) off + 1000));
+      assertThat(reader.decodedBytes()).isLessThanOrEqualTo(bound);
+      return store.stats().hits() - hits;
+    };
+    assertThat(piece.apply(0)).isEqualTo(1);
+    assertThat(piece.apply(1)).isEqualTo(1);
+    assertThat(piece.apply(3)).isEqualTo(1); // room for two blocks: block 0 leaves
+    assertThat(reader.decodedBytes()).isEqualTo(bound);
+    assertThat(piece.apply(1)).as("block 1, still held").isEqualTo(bound == 0 ? 1 : 0);
+    assertThat(piece.apply(0)).as("block 0, dropped").isEqualTo(1);
+    assertThat(piece.apply(3)).as("block 3, dropped for block 0").isEqualTo(1);
+  }
+
   private static void deleteTree(Path dir) throws IOException {
     try (var walk = Files.walk(dir)) {
       for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
