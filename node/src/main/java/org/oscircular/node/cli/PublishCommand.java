@@ -15,6 +15,7 @@ import org.oscircular.node.publish.Publisher;
 import org.oscircular.protocol.format.Codec;
 import org.oscircular.protocol.format.ImageTable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -28,6 +29,8 @@ final class PublishCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "IMAGE.img", description = "Disk image (a multiple of 512 bytes).")
   Path image;
 
+  @Mixin SignerOptions signer;
+
   @Option(names = "--name", required = true, description = "Image name, e.g. debian.")
   String name;
 
@@ -36,9 +39,6 @@ final class PublishCommand implements Callable<Integer> {
 
   @Option(names = "--origin", required = true, paramLabel = "DIR", description = "Origin directory (created if missing).")
   Path origin;
-
-  @Option(names = "--key", required = true, paramLabel = "KEY", description = "Publisher private key file (from keygen).")
-  Path key;
 
   @Option(names = "--block-size", paramLabel = "SIZE", defaultValue = "256K",
       description = "Block size, a power of two from 4K to 4M (default: ${DEFAULT-VALUE}).")
@@ -73,10 +73,6 @@ final class PublishCommand implements Callable<Integer> {
 
   @Option(names = "--force", description = "Replace an already published version whose content differs.")
   boolean force;
-
-  @Option(names = "--catalog-valid", paramLabel = "DURATION", defaultValue = "30d",
-      description = "How long clients accept the new catalog (default: ${DEFAULT-VALUE}); renew with 'circular resign'.")
-  String catalogValid;
 
   @Option(names = "--table-valid", paramLabel = "DURATION", defaultValue = "3650d",
       description = "Expiry written into the table (default: ${DEFAULT-VALUE}).")
@@ -130,9 +126,9 @@ final class PublishCommand implements Callable<Integer> {
     if (cmdline != null) {
       props.put("cmdline", cmdline);
     }
-    var privateKey = KeyFiles.readPrivate(key);
+    var privateKey = signer.privateKey();
     var req = new Publisher.Request(image, name, version, (int) bs, Codec.parse(codec), attachments, props,
-        bootProfile, force, Sizes.parseDuration(tableValid), Sizes.parseDuration(catalogValid));
+        bootProfile, force, Sizes.parseDuration(tableValid), signer.catalogValidity());
     int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     var store = OriginStore.open(origin, true);
     Publisher.Summary s;

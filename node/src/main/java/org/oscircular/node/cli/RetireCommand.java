@@ -8,6 +8,7 @@ import org.oscircular.node.origin.OriginStore;
 import org.oscircular.node.publish.CatalogEditor;
 import org.oscircular.protocol.format.Catalog;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -24,22 +25,17 @@ final class RetireCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "IMAGE:VERSION", description = "The version to retire.")
   String id;
 
-  @Option(names = "--key", required = true, paramLabel = "KEY", description = "Publisher private key file.")
-  Path key;
-
   @Option(names = "--undo", description = "Make a retired version live again.")
   boolean undo;
 
-  @Option(names = "--catalog-valid", paramLabel = "DURATION", defaultValue = "30d",
-      description = "How long clients accept the new catalog (default: ${DEFAULT-VALUE}).")
-  String catalogValid;
+  @Mixin SignerOptions signer;
 
   @Override
   public Integer call() throws Exception {
-    var privateKey = KeyFiles.readPrivate(key);
+    var privateKey = signer.privateKey();
     var store = OriginStore.open(origin, false);
     try (var lock = store.lock()) {
-      var editor = new CatalogEditor(store, privateKey, Clock.systemUTC(), Sizes.parseDuration(catalogValid));
+      var editor = new CatalogEditor(store, privateKey, Clock.systemUTC(), signer.catalogValidity());
       Catalog cat = editor.current();
       Catalog.Entry e = cat.require(id);
       var w = spec.commandLine().getOut();
