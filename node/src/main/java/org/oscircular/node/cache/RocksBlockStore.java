@@ -76,6 +76,9 @@ public final class RocksBlockStore implements AutoCloseable {
    * CPU than everything else on a warm read): every block read is checked against SHA-256 or the
    * in-memory CRC-32C of verified bytes instead, which covers the same damage and more.
    */
+  /** Native calls hold the read side; {@link #close} takes the write side, so it never frees RocksDB under a call. */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock guard = new java.util.concurrent.locks.ReentrantReadWriteLock();
+  private volatile boolean closed;
   private final ReadOptions blockReads = new ReadOptions().setVerifyChecksums(false);
 
   /** Guarded by {@code this}: LRU order (eldest first), pins, byte totals. */
@@ -331,6 +334,10 @@ public final class RocksBlockStore implements AutoCloseable {
    * deleted and reported as a miss.
    */
   public Optional<byte[]> get(BlockEntry.Stored entry) throws IOException {
+    return guarded(() -> get0(entry));
+  }
+
+  private Optional<byte[]> get0(BlockEntry.Stored entry) throws IOException {
     BlockName name = entry.name();
     byte[] key = name.sha1();
     byte[] stored;
@@ -365,6 +372,10 @@ public final class RocksBlockStore implements AutoCloseable {
    * hold at least the entry's stored length. The read path uses it to decode straight from RocksDB's copy.
    */
   public boolean getInto(BlockEntry.Stored entry, ByteBuffer scratch) throws IOException {
+    return guarded(() -> getInto0(entry, scratch));
+  }
+
+  private boolean getInto0(BlockEntry.Stored entry, ByteBuffer scratch) throws IOException {
     if (!scratch.isDirect() || scratch.capacity() < entry.storedLength()) {
       throw new IllegalArgumentException("scratch must be direct with room for " + entry.storedLength() + " bytes");
     }
@@ -443,6 +454,10 @@ public final class RocksBlockStore implements AutoCloseable {
 
   /** Verifies {@code stored} against {@code entry} and caches it, evicting LRU unpinned blocks if needed. */
   public PutResult put(BlockEntry.Stored entry, byte[] stored) throws IOException {
+    return guarded(() -> put0(entry, stored));
+  }
+
+  private PutResult put0(BlockEntry.Stored entry, byte[] stored) throws IOException {
     if (!verifies(entry, stored)) {
       return PutResult.REJECTED_UNVERIFIED;
     }
@@ -474,6 +489,10 @@ public final class RocksBlockStore implements AutoCloseable {
    * the cache does not hash the same bytes a second time. Anything else must use {@link #put}.
    */
   public PutResult putVerified(BlockEntry.Stored entry, byte[] stored) throws IOException {
+    return guarded(() -> putVerified0(entry, stored));
+  }
+
+  private PutResult putVerified0(BlockEntry.Stored entry, byte[] stored) throws IOException {
     if (stored.length != entry.storedLength()) {
       return PutResult.REJECTED_UNVERIFIED;
     }
@@ -581,6 +600,13 @@ public final class RocksBlockStore implements AutoCloseable {
    * would exceed the low watermark, since the cache could then not make room for them.
    */
   public void pin(String imageId, Collection<BlockEntry.Stored> imageBlocks) throws IOException {
+    guarded(() -> {
+      pin0(imageId, imageBlocks);
+      return null;
+    });
+  }
+
+  private void pin0(String imageId, Collection<BlockEntry.Stored> imageBlocks) throws IOException {
     synchronized (this) {
       Map<BlockName, Integer> fresh = new LinkedHashMap<>();
       for (var b : imageBlocks) {
@@ -619,7 +645,11 @@ public final class RocksBlockStore implements AutoCloseable {
   }
 
   /** Removes an image's pin; its blocks become evictable unless another pinned image uses them. */
-  public synchronized boolean unpin(String imageId) throws IOException {
+  public boolean unpin(String imageId) throws IOException {
+    return guarded(() -> unpin0(imageId));
+  }
+
+  private synchronized boolean unpin0(String imageId) throws IOException {
     if (!pinnedImages.contains(imageId)) {
       return false;
     }
@@ -682,7 +712,12 @@ public final class RocksBlockStore implements AutoCloseable {
    * Checks every cached block: its bytes hash to its SHA1 name, and when {@code entries} knows the block,
    * its length and SHA-256 match the table too; every block has its meta row and the reverse. Read-only.
    */
-  public synchronized VerifyReport verifyAll(java.util.function.Function<BlockName, Optional<BlockEntry.Stored>> entries)
+  public VerifyReport verifyAll(java.util.function.Function<BlockName, Optional<BlockEntry.Stored>> entries)
+      throws IOException {
+    return guarded(() -> verifyAll0(entries));
+  }
+
+  private synchronized VerifyReport verifyAll0(java.util.function.Function<BlockName, Optional<BlockEntry.Stored>> entries)
       throws IOException {
     List<String> problems = new ArrayList<>();
     long count = 0;
@@ -749,6 +784,10 @@ public final class RocksBlockStore implements AutoCloseable {
 
   /** A cached document (signed catalog, table, client state) by key, as stored by {@link #putDocument}. */
   public Optional<byte[]> document(String key) throws IOException {
+    return guarded(() -> document0(key));
+  }
+
+  private Optional<byte[]> document0(String key) throws IOException {
     try {
       return Optional.ofNullable(db.get(defaultCf, (DOC_PREFIX + key).getBytes(StandardCharsets.UTF_8)));
     } catch (RocksDBException e) {
@@ -757,6 +796,13 @@ public final class RocksBlockStore implements AutoCloseable {
   }
 
   public void putDocument(String key, byte[] value) throws IOException {
+    guarded(() -> {
+      putDocument0(key, value);
+      return null;
+    });
+  }
+
+  private void putDocument0(String key, byte[] value) throws IOException {
     try {
       db.put(defaultCf, writeOptions, (DOC_PREFIX + key).getBytes(StandardCharsets.UTF_8), value);
     } catch (RocksDBException e) {
@@ -773,7 +819,14 @@ public final class RocksBlockStore implements AutoCloseable {
   }
 
   /** Writes the memtables to files (tests use it to reach the bytes on disk). */
-  synchronized void flush() throws IOException {
+  void flush() throws IOException {
+    guarded(() -> {
+      flush0();
+      return null;
+    });
+  }
+
+  private synchronized void flush0() throws IOException {
     try (var options = new FlushOptions().setWaitForFlush(true)) {
       db.flush(options, List.of(defaultCf, blocks, meta, pins));
     } catch (RocksDBException e) {
@@ -781,22 +834,65 @@ public final class RocksBlockStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Closes the store. Waits for reads and writes in progress (a background load may still be running
+   * when a mount shuts down: closing RocksDB under it would crash the process); later calls fail with
+   * {@link CacheClosedException}. Idempotent.
+   */
   @Override
-  public synchronized void close() throws IOException {
+  public void close() throws IOException {
+    var write = guard.writeLock();
+    write.lock();
     try {
-      flushTicks();
+      if (closed) {
+        return;
+      }
+      closed = true;
+      synchronized (this) {
+        try {
+          flushTicks();
+        } finally {
+          writeOptions.close();
+          blockReads.close();
+          defaultCf.close();
+          blocks.close();
+          meta.close();
+          pins.close();
+          db.close();
+          cfOptions.forEach(ColumnFamilyOptions::close);
+          dbOptions.close();
+        }
+      }
     } finally {
-      writeOptions.close();
-      blockReads.close();
-      defaultCf.close();
-      blocks.close();
-      meta.close();
-      pins.close();
-      db.close();
-      cfOptions.forEach(ColumnFamilyOptions::close);
-      dbOptions.close();
+      write.unlock();
     }
   }
+
+  /** An operation on a closed store: the caller's work is abandoned, nothing is read from freed memory. */
+  public static final class CacheClosedException extends IOException {
+    CacheClosedException(Path dir) {
+      super("block cache " + dir + " is closed");
+    }
+  }
+
+  private interface IoCall<T> {
+    T call() throws IOException;
+  }
+
+  /** Runs {@code op} with the store held open: {@link #close} waits until it returns. */
+  private <T> T guarded(IoCall<T> op) throws IOException {
+    var read = guard.readLock();
+    read.lock();
+    try {
+      if (closed) {
+        throw new CacheClosedException(dir);
+      }
+      return op.call();
+    } finally {
+      read.unlock();
+    }
+  }
+
 
   private byte[] counters(long evicted) {
     return ByteBuffer.allocate(24).putLong(hits.get()).putLong(misses.get()).putLong(evicted).array();

@@ -212,6 +212,56 @@ class RocksBlockStoreTest {
   }
 
   @Test
+  void closingUnderConcurrentReadersAndWritersWaitsForThemAndThenRefusesCalls() throws Exception {
+    var bs = blocks(64, 65536, 7);
+    var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(64L << 20));
+    for (int i = 0; i < 32; i++) {
+      store.put(bs.get(i).entry(), bs.get(i).stored());
+    }
+    var failures = new java.util.concurrent.ConcurrentLinkedQueue<Throwable>();
+    var closedSeen = new java.util.concurrent.atomic.AtomicInteger();
+    var running = new java.util.concurrent.CountDownLatch(4);
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      int id = t;
+      threads.add(Thread.ofPlatform().start(() -> {
+        var scratch = java.nio.ByteBuffer.allocateDirect(65536);
+        running.countDown();
+        for (int n = 0; ; n++) {
+          var b = bs.get((n * 7 + id) % bs.size());
+          try {
+            switch (n % 3) {
+              case 0 -> store.get(b.entry()).ifPresent(v -> assertThat(v).isEqualTo(b.stored()));
+              case 1 -> store.getInto(b.entry(), scratch);
+              default -> store.put(b.entry(), b.stored());
+            }
+          } catch (RocksBlockStore.CacheClosedException e) {
+            closedSeen.incrementAndGet();
+            return;
+          } catch (Throwable e) {
+            failures.add(e);
+            return;
+          }
+        }
+      }));
+    }
+    running.await();
+    Thread.sleep(50); // let the workers get going; closing must not free RocksDB under any of them
+    store.close();
+    for (Thread th : threads) {
+      th.join(TimeUnit.SECONDS.toMillis(30));
+    }
+    assertThat(failures).isEmpty();
+    assertThat(closedSeen).hasValue(4);
+    assertThatThrownBy(() -> store.get(bs.get(0).entry())).isInstanceOf(RocksBlockStore.CacheClosedException.class)
+        .hasMessageContaining("is closed");
+    store.close(); // a second close is harmless
+    try (var reopened = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(64L << 20))) {
+      assertThat(reopened.get(bs.get(0).entry())).hasValueSatisfying(v -> assertThat(v).isEqualTo(bs.get(0).stored()));
+    }
+  }
+
+  @Test
   void rejectsACapBelowOneMebibyte() {
     assertThatThrownBy(() -> CacheConfig.withMaxBytes(1000))
         .hasMessage("cache.max-bytes must be at least 1 MiB, got 1000 bytes");
