@@ -7,7 +7,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.oscircular.node.archive.Archive;
+import org.oscircular.node.archive.CatalogPoller;
 import org.oscircular.node.cache.RocksBlockStore;
 import org.oscircular.node.fetch.Origin;
 import org.oscircular.node.fetch.Sleeper;
@@ -20,7 +22,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "mount", mixinStandardHelpOptions = true,
     description = {"Mount the archive read-only as MOUNTPOINT/<image>/<version>.img, fetching blocks on demand.",
-        "Stays in the foreground; SIGINT or SIGTERM unmounts. Cached images work with no network."})
+        "Stays in the foreground; SIGINT or SIGTERM unmounts. Cached images work with no network.",
+        "Versions published later appear within catalog.refresh-interval (default 5m; --set to change)."})
 final class MountCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin ArchiveOptions options;
@@ -38,17 +41,23 @@ final class MountCommand implements Callable<Integer> {
     var fetch = options.fetchConfig();
     List<Origin> origins = ArchiveOptions.origins(origin, fetch);
     var trust = options.trustedKeys();
+    var refresh = options.nodeConfig().duration("catalog.refresh-interval");
     ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().daemon().name("catalog-poll").factory());
     RocksBlockStore store = options.openStore();
     ArchiveMount mounted;
     try {
       var archive = Archive.open(origins, store, trust, fetch, InstantSource.system(), Sleeper.SYSTEM, background);
       mounted = ArchiveMount.mount(archive, mountPoint, background, InstantSource.system(), Sleeper.SYSTEM);
+      final ArchiveMount m = mounted;
+      CatalogPoller.start(archive, refresh, timer, m::catalogChanged);
       spec.commandLine().getOut().printf("mounted %d image versions of %s at %s (catalog from %s); "
               + "Ctrl-C or SIGTERM unmounts%n", archive.versions().size(), origin, mountPoint,
           archive.catalogSource());
       spec.commandLine().getOut().flush();
     } catch (Exception e) {
+      timer.shutdownNow();
       background.shutdownNow();
       store.close();
       origins.forEach(Origin::close);
@@ -65,6 +74,7 @@ final class MountCommand implements Callable<Integer> {
         System.err.println("circular mount: " + e.getMessage());
         code = 1;
       } finally {
+        timer.shutdownNow();
         background.shutdownNow();
         try {
           store.close();

@@ -10,7 +10,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
 import org.oscircular.node.archive.Archive;
+import org.oscircular.node.archive.CatalogPoller;
 import org.oscircular.node.boot.BootHttpServer;
 import org.oscircular.node.boot.BootImages;
 import org.oscircular.node.cache.RocksBlockStore;
@@ -67,26 +70,38 @@ final class NbdCommand implements Callable<Integer> {
     ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
     ExecutorService reads = Executors.newFixedThreadPool(Integer.getInteger("circular.nbd.threads", 8),
         Thread.ofPlatform().daemon().name("nbd-read-", 0).factory());
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().daemon().name("catalog-poll").factory());
     NbdServer server;
     Archive archive = null;
-    List<NbdExport> exports = new ArrayList<>();
+    // The archive's versions are replaced when a newer catalog arrives; files are fixed.
+    var archiveExports = new AtomicReference<List<NbdExport>>(List.of());
+    List<NbdExport> fileExports = new ArrayList<>();
+    NbdExports exports = () -> {
+      List<NbdExport> all = new ArrayList<>(archiveExports.get());
+      all.addAll(fileExports);
+      return all;
+    };
     try {
       if (origin != null) {
         var fetch = options.fetchConfig();
+        var refresh = options.nodeConfig().duration("catalog.refresh-interval");
         List<Origin> origins = ArchiveOptions.origins(origin, fetch);
         origins.forEach(o -> closing.add(o::close));
         RocksBlockStore store = options.openStore();
         closing.add(store);
-        archive = Archive.open(origins, store, options.trustedKeys(), fetch,
+        var opened = Archive.open(origins, store, options.trustedKeys(), fetch,
             InstantSource.system(), Sleeper.SYSTEM, background);
-        exports.addAll(new ArchiveExports(archive).list());
+        archive = opened;
+        archiveExports.set(new ArchiveExports(opened).list());
+        CatalogPoller.start(opened, refresh, timer, () -> archiveExports.set(new ArchiveExports(opened).list()));
       }
       for (var e : files.entrySet()) {
         FileExport f = FileExport.open(e.getKey(), e.getValue());
         closing.add(f);
-        exports.add(f);
+        fileExports.add(f);
       }
-      server = NbdServer.start(address, NbdExports.of(exports), reads, 2);
+      server = NbdServer.start(address, exports, reads, 2);
       closing.add(server);
       if (http != null) {
         if (archive == null) {
@@ -99,15 +114,15 @@ final class NbdCommand implements Callable<Integer> {
             + boot.address().getPort() + "/boot/menu.ipxe");
       }
     } catch (Exception e) {
-      closeAll(closing, reads, background);
+      closeAll(closing, timer, reads, background);
       throw e;
     }
     InetSocketAddress bound = server.address();
-    System.out.println("nbd: serving " + exports.size() + " export(s) on nbd://"
+    System.out.println("nbd: serving " + exports.list().size() + " export(s) on nbd://"
         + bound.getHostString() + ":" + bound.getPort() + "/");
     System.out.flush();
     Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(
-        () -> closeAll(closing, reads, background)));
+        () -> closeAll(closing, timer, reads, background)));
     server.awaitClose();
     return 0;
   }

@@ -277,13 +277,16 @@ public final class CircularNode implements AutoCloseable {
   /** A seed pins every live version, so it serves a lab from its own cache. */
   /**
    * Polls the origins for a newer catalog. New versions are served to peers at once and, on a seed,
-   * pinned and announced (the seed preheats them before lab machines ask), and exported over NBD. The
-   * FUSE tree lists the versions known at start; it shows new ones after a restart.
+   * pinned and announced (the seed preheats them before lab machines ask), exported over NBD and listed
+   * in the FUSE tree.
    */
   private void refreshCatalog(boolean seed) {
     try {
       if (archive.refresh()) {
         nbdExports.set(new ArchiveExports(archive).list());
+        if (mount != null) {
+          mount.catalogChanged();
+        }
         if (provider != null) {
           provider.refreshIndex();
         }

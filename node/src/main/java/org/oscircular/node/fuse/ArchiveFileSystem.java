@@ -6,6 +6,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -30,6 +31,8 @@ import org.oscircular.protocol.format.Catalog;
  * version listed in the catalog, with its exact length. Reads go through {@link ImageReader}; a block
  * that cannot be delivered fails the read with EIO and one log line naming image, block, offset and
  * sources. Opening a version for the first time starts its boot-profile prefetch in the background.
+ * Versions published after the mount appear when the archive takes a newer catalog ({@link #reload});
+ * versions only come, never go (retired ones stay readable), and a listed file's bytes never change.
  */
 final class ArchiveFileSystem implements FuseOperations {
   private static final System.Logger LOG = System.getLogger(ArchiveFileSystem.class.getName());
@@ -40,8 +43,10 @@ final class ArchiveFileSystem implements FuseOperations {
   private final Executor background;
   private final InstantSource clock;
   private final Sleeper sleeper;
-  /** image name → version → catalog entry. */
-  private final Map<String, Map<String, Catalog.Entry>> tree = new TreeMap<>();
+  /** image name → version → catalog entry; an immutable snapshot, replaced by {@link #reload}. */
+  private volatile Map<String, Map<String, Catalog.Entry>> tree;
+  /** When the tree last changed: the directories' modification time. */
+  private volatile Instant treeTime;
   private final Map<String, BootPrefetcher> prefetchers = new ConcurrentHashMap<>();
   private final Instant mountTime;
 
@@ -52,9 +57,28 @@ final class ArchiveFileSystem implements FuseOperations {
     this.clock = clock;
     this.sleeper = sleeper;
     this.mountTime = clock.instant();
-    for (Catalog.Entry e : archive.versions()) {
-      tree.computeIfAbsent(e.name(), n -> new TreeMap<>()).put(e.version(), e);
+    this.tree = snapshot(archive.versions());
+    this.treeTime = mountTime;
+  }
+
+  private static Map<String, Map<String, Catalog.Entry>> snapshot(List<Catalog.Entry> versions) {
+    Map<String, Map<String, Catalog.Entry>> t = new TreeMap<>();
+    for (Catalog.Entry e : versions) {
+      t.computeIfAbsent(e.name(), n -> new TreeMap<>()).put(e.version(), e);
     }
+    t.replaceAll((name, v) -> java.util.Collections.unmodifiableMap(v));
+    return java.util.Collections.unmodifiableMap(t);
+  }
+
+  /** Takes the archive's current catalog: new versions appear in the tree. Returns whether anything changed. */
+  boolean reload() {
+    var next = snapshot(archive.versions());
+    if (next.equals(tree)) {
+      return false;
+    }
+    tree = next;
+    treeTime = clock.instant();
+    return true;
   }
 
   @Override
@@ -74,7 +98,7 @@ final class ArchiveFileSystem implements FuseOperations {
 
   private record Root() implements Node {}
 
-  private record ImageDir(String name) implements Node {}
+  private record ImageDir(String name, Map<String, Catalog.Entry> versions) implements Node {}
 
   private record VersionFile(Catalog.Entry entry) implements Node {}
 
@@ -84,11 +108,11 @@ final class ArchiveFileSystem implements FuseOperations {
     }
     String[] parts = path.substring(1).split("/", -1);
     Map<String, Catalog.Entry> versions = tree.get(parts[0]);
+    if (versions != null && parts.length == 1) {
+      return new ImageDir(parts[0], versions);
+    }
     if (versions == null || parts.length > 2) {
       return null;
-    }
-    if (parts.length == 1) {
-      return new ImageDir(parts[0]);
     }
     if (!parts[1].endsWith(SUFFIX)) {
       return null;
@@ -120,12 +144,12 @@ final class ArchiveFileSystem implements FuseOperations {
       case Root r -> {
         stat.setMode(Stat.S_IFDIR | 0555);
         stat.setNLink((short) (2 + tree.size()));
-        stat.mTime().set(mountTime);
+        stat.mTime().set(treeTime);
       }
       case ImageDir d -> {
         stat.setMode(Stat.S_IFDIR | 0555);
         stat.setNLink((short) 2);
-        stat.mTime().set(mountTime);
+        stat.mTime().set(treeTime);
       }
       case VersionFile f -> fileStat(f.entry(), stat);
     }
@@ -165,7 +189,7 @@ final class ArchiveFileSystem implements FuseOperations {
         case ImageDir d -> {
           filler.fill(".");
           filler.fill("..");
-          for (Catalog.Entry e : tree.get(d.name()).values()) {
+          for (Catalog.Entry e : d.versions().values()) {
             filler.fill(e.version() + SUFFIX, s -> fileStat(e, s));
           }
         }

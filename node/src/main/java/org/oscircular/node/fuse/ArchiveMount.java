@@ -29,9 +29,22 @@ public final class ArchiveMount implements AutoCloseable {
   private final Fuse fuse;
   private final Path mountPoint;
 
-  private ArchiveMount(Fuse fuse, Path mountPoint) {
+  private final ArchiveFileSystem fs;
+
+  private ArchiveMount(Fuse fuse, Path mountPoint, ArchiveFileSystem fs) {
     this.fuse = fuse;
     this.mountPoint = mountPoint;
+    this.fs = fs;
+  }
+
+  /**
+   * Call after the archive took a newer catalog: its new versions appear in the tree (listings at once;
+   * a name looked up before it existed is not cached as missing, so it resolves at once too).
+   */
+  public void catalogChanged() {
+    if (fs.reload()) {
+      LOG.log(System.Logger.Level.INFO, "mount " + mountPoint + " now lists new image versions");
+    }
   }
 
   public static ArchiveMount mount(Archive archive, Path mountPoint, Executor background, InstantSource clock,
@@ -47,9 +60,10 @@ public final class ArchiveMount implements AutoCloseable {
     builder.setLibraryPath(lib);
     var fs = new ArchiveFileSystem(archive, builder.errno(), background, clock, sleeper);
     Fuse fuse = builder.build(fs);
-    // The tree and every file's bytes are fixed for the mount's lifetime: the kernel may keep pages across
+    // A listed file's name, size and bytes never change while mounted: the kernel may keep pages across
     // opens (kernel_cache) and names and attributes for an hour instead of asking again every second.
-    String options = "ro,kernel_cache,entry_timeout=3600,attr_timeout=3600,negative_timeout=3600"
+    // Names that do not exist are not cached as missing: a version published later must appear.
+    String options = "ro,kernel_cache,entry_timeout=3600,attr_timeout=3600,negative_timeout=0"
         + ",fsname=circular,subtype=circular,default_permissions" + (isRoot() ? ",allow_other" : "");
     try {
       fuse.mount("circular", mountPoint, "-o", options);
@@ -60,7 +74,7 @@ public final class ArchiveMount implements AutoCloseable {
     }
     LOG.log(System.Logger.Level.INFO, "mounted " + archive.versions().size() + " image versions at " + mountPoint);
     raiseReadAhead(mountPoint);
-    return new ArchiveMount(fuse, mountPoint);
+    return new ArchiveMount(fuse, mountPoint, fs);
   }
 
   /**

@@ -68,10 +68,12 @@ class MountOverNginxTest {
     }
   }
 
-  static ChildJvm mount(String originSpec, Path mountPoint, Path cache) throws Exception {
+  static ChildJvm mount(String originSpec, Path mountPoint, Path cache, String... more) throws Exception {
     Files.createDirectories(mountPoint);
-    var child = ChildJvm.start(dir.resolve("logs"), "mount", originSpec, mountPoint.toString(),
-        "--cache", cache.toString(), "--trust", trust.toString());
+    List<String> args = new ArrayList<>(List.of("mount", originSpec, mountPoint.toString(),
+        "--cache", cache.toString(), "--trust", trust.toString()));
+    args.addAll(List.of(more));
+    var child = ChildJvm.start(dir.resolve("logs"), args.toArray(String[]::new));
     child.awaitOutput(o -> o.contains("mounted "), READY);
     return child;
   }
@@ -210,6 +212,43 @@ class MountOverNginxTest {
       }
       Root.unmount(mntBad);
       Root.unmount(mntBoth);
+    }
+  }
+
+  @Test
+  void aVersionPublishedWhileMountedAppearsAndReadsIdentically() throws Exception {
+    Path growing = dir.resolve("origin-growing");
+    copyTree(origin, growing);
+    Path v2 = dir.resolve("testos-2.img");
+    Files.copy(image, v2);
+    try (var ch = FileChannel.open(v2, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap("version two".repeat(1000).getBytes(java.nio.charset.StandardCharsets.US_ASCII)), 1 << 20);
+    }
+    Path mnt = dir.resolve("mnt-growing");
+    ChildJvm child = null;
+    try (var nginx = NginxOrigin.serve(growing)) {
+      child = mount(nginx.url(), mnt, dir.resolve("cache-growing"), "--set", "catalog.refresh-interval=300ms");
+      Path second = mnt.resolve("testos/2.img");
+      // Looked up before it exists: must not be remembered as missing.
+      assertThat(Files.exists(second)).isFalse();
+      CliRun.run("publish", v2.toString(), "--name", "testos", "--version", "2", "--origin", growing.toString(),
+          "--key", dir.resolve("publisher.key").toString(), "--block-size", "64K").ok();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!Files.exists(second) && System.nanoTime() < deadline) {
+        Thread.sleep(100); // poll with a deadline: the mount polls the origin every 300 ms
+      }
+      assertThat(second).as("published after mounting").exists();
+      try (var list = Files.list(mnt.resolve("testos"))) {
+        assertThat(list.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("1.img", "2.img");
+      }
+      assertThat(Files.mismatch(second, v2)).isEqualTo(-1L);
+      assertThat(Files.mismatch(mnt.resolve("testos/1.img"), image)).isEqualTo(-1L);
+      assertThat(child.err()).contains("now lists new image versions");
+    } finally {
+      if (child != null) {
+        child.close();
+      }
+      Root.unmount(mnt);
     }
   }
 
