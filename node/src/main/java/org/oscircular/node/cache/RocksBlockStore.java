@@ -334,10 +334,18 @@ public final class RocksBlockStore implements AutoCloseable {
    * deleted and reported as a miss.
    */
   public Optional<byte[]> get(BlockEntry.Stored entry) throws IOException {
-    return guarded(() -> get0(entry));
+    return guarded(() -> get0(entry, true));
   }
 
-  private Optional<byte[]> get0(BlockEntry.Stored entry) throws IOException {
+  /**
+   * Like {@link #get}, for serving a peer: the same checks, but not counted in the hit rate, which
+   * describes this machine's own reads ({@code cache stats}). Uploads still count as use for eviction.
+   */
+  public Optional<byte[]> getForUpload(BlockEntry.Stored entry) throws IOException {
+    return guarded(() -> get0(entry, false));
+  }
+
+  private Optional<byte[]> get0(BlockEntry.Stored entry, boolean counted) throws IOException {
     BlockName name = entry.name();
     byte[] key = name.sha1();
     byte[] stored;
@@ -347,7 +355,9 @@ public final class RocksBlockStore implements AutoCloseable {
       throw new IOException("cache read of block " + name + " failed: " + e.getMessage(), e);
     }
     if (stored == null) {
-      misses.incrementAndGet();
+      if (counted) {
+        misses.incrementAndGet();
+      }
       return Optional.empty();
     }
     if (!verifiedBefore(entry, stored)) {
@@ -355,12 +365,16 @@ public final class RocksBlockStore implements AutoCloseable {
         LOG.log(System.Logger.Level.WARNING, "cached block " + name + " in " + dir + " does not verify ("
             + BlockVerifier.verify(entry, stored).describe() + "); dropping it");
         remove(name);
-        misses.incrementAndGet();
+        if (counted) {
+          misses.incrementAndGet();
+        }
         return Optional.empty();
       }
       verified.put(name, Verified.of(entry, stored));
     }
-    hits.incrementAndGet();
+    if (counted) {
+      hits.incrementAndGet();
+    }
     touch(name);
     return Optional.of(stored);
   }

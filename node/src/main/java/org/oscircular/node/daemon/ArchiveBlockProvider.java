@@ -65,7 +65,7 @@ final class ArchiveBlockProvider implements BlockProvider {
     if (entry == null) {
       return Optional.empty();
     }
-    Optional<byte[]> data = archive.store().get(entry);
+    Optional<byte[]> data = archive.store().getForUpload(entry);
     if (data.isEmpty() && fetchThrough.test(name)) {
       data = Optional.of(archive.blocks().load(entry).stored());
     }

@@ -262,6 +262,22 @@ class RocksBlockStoreTest {
   }
 
   @Test
+  void uploadsToPeersAreNotCountedInTheLocalHitRate() throws IOException {
+    var bs = blocks(2, 4096, 3);
+    try (var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(1 << 20))) {
+      store.put(bs.get(0).entry(), bs.get(0).stored());
+      assertThat(store.getForUpload(bs.get(0).entry())).hasValueSatisfying(v -> assertThat(v).isEqualTo(bs.get(0).stored()));
+      assertThat(store.getForUpload(bs.get(1).entry())).isEmpty();
+      assertThat(store.stats().hits()).isZero();
+      assertThat(store.stats().misses()).isZero();
+      store.get(bs.get(0).entry());
+      store.get(bs.get(1).entry());
+      assertThat(store.stats().hits()).isEqualTo(1);
+      assertThat(store.stats().misses()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void rejectsACapBelowOneMebibyte() {
     assertThatThrownBy(() -> CacheConfig.withMaxBytes(1000))
         .hasMessage("cache.max-bytes must be at least 1 MiB, got 1000 bytes");
