@@ -5,6 +5,8 @@
 #   bench/sim.sh 10000 100000 1000000 # add 1M hosts (needs SIM_BENCH_HEAP=8g)
 #   bench/sim.sh --boot-blocks=64 1000000
 #   bench/sim.sh --build-only 100000 1000000   # heap of a built world before anyone boots
+#   bench/sim.sh --scenario=simulator/scenarios/noon-rollout.yaml 10000 100000    # a scenario file, sized per run
+#   bench/sim.sh --scenario=simulator/scenarios/noon-rollout.yaml --set=network.large-component-delay=200ms 1000000
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 . "$root/bin/find-jdk.sh"
