@@ -13,7 +13,7 @@ import java.util.function.Function;
  *
  * <p>The weight of a peer for a block is the first eight bytes, big-endian and compared unsigned, of
  * SHA-256(peer id bytes ‖ block name bytes); the node uses libp2p peer ids and the blocks' SHA-1 names, the
- * simulator synthetic ids and names of the same form. Equal weights go to the peer whose id bytes are smaller
+ * simulator synthetic 8-byte ids and SHA-1 names. Equal weights go to the peer whose id bytes are smaller
  * (unsigned). The node and the simulator both call this class.
  */
 public final class Rendezvous {
