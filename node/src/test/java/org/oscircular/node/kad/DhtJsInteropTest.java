@@ -126,11 +126,16 @@ class DhtJsInteropTest {
       Multihash jsKey = randomSha256Key();
       js.provide(0, jsKey);
       for (int j = 0; j < 3; j++) awaitHeldLocally(j, jsKey, js.node(0).id());
+      // (ADD_PROVIDER has no answer: wait until the other js servers have stored it too, as for Java's keys)
+      for (int s = 1; s < 3; s++) {
+        assertEquals(List.of(js.node(0).id()), awaitJsLocal(js, s, jsKey), "js server " + s + " stores S0's record");
+      }
       // ...and a Java DHT client that knows only js server S2 finds it, with the js node's address
       DhtNode client = startNode(false);
       client.bootstrap(List.of(js.node(2).address())).get(WAIT_SECONDS, TimeUnit.SECONDS);
       LookupResult<KadContact> viaJs = client.findProviders(jsKey, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
-      assertEquals(List.of(js.node(0).id()), viaJs.providers().stream().map(KadContact::id).toList());
+      assertEquals(List.of(js.node(0).id()), viaJs.providers().stream().map(KadContact::id).toList(),
+          "lookup " + viaJs + " from a client whose table is " + client.peers().get(WAIT_SECONDS, TimeUnit.SECONDS));
       assertTrue(viaJs.providers().getFirst().addresses().contains(js.node(0).address().withoutPeerId()),
           viaJs.providers().toString());
 
