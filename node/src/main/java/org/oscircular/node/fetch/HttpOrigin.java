@@ -50,8 +50,11 @@ import javax.net.ssl.SSLParameters;
  * reused most-recent first. One event-loop thread does the socket I/O and copies each body once into its
  * final array; the calling threads (virtual threads of the readers, pin and readahead) wait, then verify
  * and store, so hashing runs in parallel on every core. Connecting must succeed within {@code timeout},
- * and then the whole exchange, body included, must finish within {@code timeout}, else the connection is
- * dropped and the request abandoned (the caller then tries the next mirror). Redirects (301, 302, 303, 307, 308) are followed, up to five. A 404/410 is
+ * and then the answer must not stall: the first bytes must arrive within {@code timeout} of the request,
+ * and each later piece within {@code timeout} of the one before, else the connection is dropped and the
+ * request abandoned (the caller then tries the next mirror). A slow origin that keeps sending is waited
+ * for: when many machines share a thin link, a block may take longer than the timeout to arrive whole,
+ * and abandoning it would only start the same transfer again. Redirects (301, 302, 303, 307, 308) are followed, up to five. A 404/410 is
  * {@link OriginException.Kind#NOT_FOUND}, a 5xx {@link OriginException.Kind#SERVER_ERROR}, an oversized
  * body or an HTML page instead of the catalog or a table {@link OriginException.Kind#NOT_AN_ARCHIVE}.
  */
@@ -147,14 +150,14 @@ public final class HttpOrigin implements Origin {
 
   /**
    * One request and its answer on a pooled connection; a reused connection found dead is replaced once.
-   * Connecting may take up to the timeout, then the request and the whole answer up to the timeout.
+   * Connecting may take up to the timeout; then the answer may pause for up to the timeout at a time.
    */
   private ResponseReader.Response exchange(URI uri, String path, int maxLength) throws IOException {
     Endpoint ep = Endpoint.of(uri);
     for (int attempt = 0; ; attempt++) {
       Channel reused = poll(ep);
       Channel ch = reused != null ? reused : connect(ep, path, System.nanoTime() + timeout.toNanos());
-      long deadline = System.nanoTime() + timeout.toNanos();
+      long sent = System.nanoTime();
       var reader = ch.pipeline().get(ResponseReader.class);
       var answer = new CompletableFuture<ResponseReader.Response>();
       var request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, target(uri), Unpooled.EMPTY_BUFFER);
@@ -170,7 +173,7 @@ public final class HttpOrigin implements Origin {
         });
       });
       try {
-        ResponseReader.Response r = answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        ResponseReader.Response r = awaitWhileSending(answer, reader, sent);
         if (r.keepAlive() && ch.isActive()) {
           idle.computeIfAbsent(ep, k -> new ConcurrentLinkedDeque<>()).offerFirst(ch);
         } else {
@@ -179,8 +182,9 @@ public final class HttpOrigin implements Origin {
         return r;
       } catch (TimeoutException e) {
         ch.close();
-        throw new OriginException(OriginException.Kind.UNREACHABLE, "origin " + base + " did not answer within "
-            + Origin.humanDuration(timeout) + " while fetching " + path, e);
+        throw new OriginException(OriginException.Kind.UNREACHABLE, reader.started()
+            ? "origin " + base + " sent nothing for " + Origin.humanDuration(timeout) + " in the middle of " + path
+            : "origin " + base + " did not answer within " + Origin.humanDuration(timeout) + " while fetching " + path, e);
       } catch (InterruptedException e) {
         ch.close();
         Thread.currentThread().interrupt();
@@ -198,6 +202,23 @@ public final class HttpOrigin implements Origin {
         }
         throw new OriginException(OriginException.Kind.UNREACHABLE,
             "origin " + base + " broke off while sending " + path + ": " + describe(c), c);
+      }
+    }
+  }
+
+  /** Waits for the answer as long as bytes keep arriving: a pause of the timeout (from the request on) ends it. */
+  private ResponseReader.Response awaitWhileSending(CompletableFuture<ResponseReader.Response> answer,
+      ResponseReader reader, long sent) throws InterruptedException, ExecutionException, TimeoutException {
+    long limit = timeout.toNanos();
+    while (true) {
+      long quiet = System.nanoTime() - Math.max(sent, reader.lastRead());
+      if (quiet >= limit) {
+        throw new TimeoutException();
+      }
+      try {
+        return answer.get(limit - quiet, TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        // bytes may have arrived meanwhile: measure the pause again
       }
     }
   }

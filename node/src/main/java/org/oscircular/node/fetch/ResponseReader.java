@@ -47,6 +47,8 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
   private byte[] body;
   private int length;
   private long discarded;
+  /** {@link System#nanoTime()} of the last bytes received; read by the waiting caller, off the event loop. */
+  private volatile long lastRead = System.nanoTime();
 
   /** Expects the answer to the request written next; called on the event loop. */
   void expect(CompletableFuture<Response> future, int maxBodyLength) {
@@ -58,6 +60,11 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
     discarded = 0;
   }
 
+  /** When bytes last arrived on this connection ({@link System#nanoTime()}); any thread may ask. */
+  long lastRead() {
+    return lastRead;
+  }
+
   /** Whether any byte of the current answer has arrived (a request on a stale connection gets none). */
   boolean started() {
     return started;
@@ -65,6 +72,7 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    lastRead = System.nanoTime();
     try {
       if (pending == null) {
         ctx.close(); // an answer nobody asked for: this connection is out of step

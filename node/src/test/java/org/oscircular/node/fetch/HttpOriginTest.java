@@ -210,4 +210,51 @@ class HttpOriginTest {
         .hasMessageStartingWith("origin " + server.uri() + " broke off while sending blocks/cut")
         .extracting(e -> ((OriginException) e).kind()).isEqualTo(OriginException.Kind.UNREACHABLE);
   }
+
+  /** A server that writes the head, then {@code body} in {@code pieces}, pausing {@code pause} before each. */
+  private URI trickling(byte[] body, int pieces, Duration pause) throws IOException {
+    ServerSocket socket = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+    closing.add(socket);
+    pool.submit(() -> {
+      try (Socket c = socket.accept()) {
+        var in = new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.ISO_8859_1));
+        while (!in.readLine().isEmpty()) {
+          // request line and headers
+        }
+        OutputStream out = c.getOutputStream();
+        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        int step = body.length / pieces;
+        for (int i = 0; i < pieces; i++) {
+          Thread.sleep(pause);
+          out.write(body, i * step, i == pieces - 1 ? body.length - i * step : step);
+          out.flush();
+        }
+        Thread.sleep(Duration.ofSeconds(5)); // then hold the connection open
+      }
+      return null;
+    });
+    return URI.create("http://127.0.0.1:" + socket.getLocalPort() + "/");
+  }
+
+  @Test
+  void waitsForASlowOriginThatKeepsSendingLongerThanTheTimeout() throws Exception {
+    byte[] body = bodyOf("/blocks/slow");
+    URI uri = trickling(body, 8, Duration.ofMillis(250)); // 2 s in all, never more than 250 ms quiet
+    var http = new HttpOrigin(uri, 1, Duration.ofMillis(800));
+    closing.add(http);
+    assertThat(http.get("blocks/slow", body.length)).isEqualTo(body);
+  }
+
+  @Test
+  void abandonsAnOriginThatStallsInTheMiddleOfABody() throws Exception {
+    byte[] body = bodyOf("/blocks/stall");
+    URI uri = trickling(body, 2, Duration.ofMillis(1500)); // the head at once, then 1.5 s of silence
+    var http = new HttpOrigin(uri, 1, Duration.ofMillis(800));
+    closing.add(http);
+    assertThatThrownBy(() -> http.get("blocks/stall", body.length)).isInstanceOf(OriginException.class)
+        .hasMessageStartingWith("origin " + uri + " sent nothing for ")
+        .hasMessageEndingWith(" in the middle of blocks/stall")
+        .extracting(e -> ((OriginException) e).kind()).isEqualTo(OriginException.Kind.UNREACHABLE);
+  }
 }
