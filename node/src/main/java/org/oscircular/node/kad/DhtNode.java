@@ -93,8 +93,9 @@ public final class DhtNode implements AutoCloseable {
     public CompletableFuture<LookupResult<KadContact>> bootstrap(List<Multiaddr> peers) {
         List<CompletableFuture<?>> dials = new ArrayList<>();
         for (Multiaddr a : peers) {
-            dials.add(host.dial(a).thenCompose(host::identifyResult)
-                    .thenAcceptAsync(this::consider, executor)
+            dials.add(host.dial(a).thenCompose(c -> host.identifyResult(c)
+                            .handle((info, failure) -> info)
+                            .thenAcceptAsync(info -> considerBootstrap(c.remotePeer(), a, info), executor))
                     .exceptionally(e -> {
                         LOG.log(System.Logger.Level.WARNING, "bootstrap peer " + a + " unreachable: " + e.getMessage());
                         return null;
@@ -304,6 +305,26 @@ public final class DhtNode implements AutoCloseable {
     /** A new connection: once identify says the peer is a DHT server, it may enter the routing table. */
     private void watch(Connection c) {
         host.identifyResult(c).thenAcceptAsync(this::consider, executor);
+    }
+
+    /**
+     * A bootstrap peer the operator named goes into the table even when identify has not (yet) said that it
+     * speaks our kad protocol: identify can fail or race with a busy peer, and a table left empty would make
+     * every later lookup end at once with nothing. A peer that then fails its queries is evicted as usual.
+     */
+    private void considerBootstrap(PeerId peer, Multiaddr dialed, PeerStore.PeerInfo info) {
+        if (info != null && info.supports(PROTOCOL_ID)) {
+            consider(info);
+            return;
+        }
+        LOG.log(System.Logger.Level.DEBUG, "bootstrap peer " + dialed + ": identify "
+                + (info == null ? "failed" : "does not list " + PROTOCOL_ID) + "; asking it anyway");
+        List<Multiaddr> addrs = new ArrayList<>();
+        addrs.add(dialed.withoutPeerId());
+        if (info != null) {
+            info.addresses().stream().filter(x -> !addrs.contains(x)).forEach(addrs::add);
+        }
+        server.table().seen(new KadContact(peer, addrs), now());
     }
 
     private void consider(PeerStore.PeerInfo info) {
