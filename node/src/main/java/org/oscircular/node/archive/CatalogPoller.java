@@ -30,17 +30,15 @@ public final class CatalogPoller implements AutoCloseable {
         TimeUnit.MILLISECONDS));
   }
 
-  /** One poll: true if a newer catalog was taken and {@code onNewCatalog} ran. */
-  static boolean poll(Archive archive, Runnable onNewCatalog) {
+  /** One poll: runs {@code onNewCatalog} if a newer catalog was taken; a failure is logged, never thrown. */
+  private static void poll(Archive archive, Runnable onNewCatalog) {
     try {
       if (archive.refresh()) {
         onNewCatalog.run();
-        return true;
       }
     } catch (Exception e) {
       LOG.log(System.Logger.Level.WARNING, "catalog refresh: " + e.getMessage());
     }
-    return false;
   }
 
   @Override

@@ -7,7 +7,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +17,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.oscircular.node.archive.Archive;
 import org.oscircular.node.archive.BlockSource;
+import org.oscircular.node.archive.CatalogPoller;
 import org.oscircular.node.archive.ImagePinner;
 import org.oscircular.node.boot.BootHttpServer;
 import org.oscircular.node.boot.BootImages;
@@ -209,11 +209,7 @@ public final class CircularNode implements AutoCloseable {
     if (seed) {
       background.execute(this::preheat);
     }
-    Duration refresh = config.duration("catalog.refresh-interval");
-    if (!refresh.isZero()) {
-      timers.scheduleWithFixedDelay(() -> refreshCatalog(seed), refresh.toMillis(), refresh.toMillis(),
-          TimeUnit.MILLISECONDS);
-    }
+    CatalogPoller.start(archive, config.duration("catalog.refresh-interval"), timers, () -> catalogChanged(seed));
     LOG.log(Level.INFO, "node {0} up as {1}: {2} image versions, catalog from {3}", host.peerId(),
         seed ? "seed" : "client", archive.versions().size(), archive.catalogSource());
   }
@@ -276,26 +272,20 @@ public final class CircularNode implements AutoCloseable {
 
   /** A seed pins every live version, so it serves a lab from its own cache. */
   /**
-   * Polls the origins for a newer catalog. New versions are served to peers at once and, on a seed,
+   * After the poller took a newer catalog: new versions are served to peers at once and, on a seed,
    * pinned and announced (the seed preheats them before lab machines ask), exported over NBD and listed
    * in the FUSE tree.
    */
-  private void refreshCatalog(boolean seed) {
-    try {
-      if (archive.refresh()) {
-        nbdExports.set(new ArchiveExports(archive).list());
-        if (mount != null) {
-          mount.catalogChanged();
-        }
-        if (provider != null) {
-          provider.refreshIndex();
-        }
-        if (seed) {
-          preheat();
-        }
-      }
-    } catch (Exception e) {
-      LOG.log(Level.WARNING, "catalog refresh: {0}", e.getMessage());
+  private void catalogChanged(boolean seed) {
+    nbdExports.set(new ArchiveExports(archive).list());
+    if (mount != null) {
+      mount.catalogChanged();
+    }
+    if (provider != null) {
+      provider.refreshIndex();
+    }
+    if (seed) {
+      preheat();
     }
   }
 

@@ -220,14 +220,13 @@ class RocksBlockStoreTest {
     }
     var failures = new java.util.concurrent.ConcurrentLinkedQueue<Throwable>();
     var closedSeen = new java.util.concurrent.atomic.AtomicInteger();
-    var running = new java.util.concurrent.CountDownLatch(4);
+    var calls = new java.util.concurrent.atomic.AtomicInteger();
     List<Thread> threads = new ArrayList<>();
     for (int t = 0; t < 4; t++) {
       int id = t;
       threads.add(Thread.ofPlatform().start(() -> {
         var scratch = java.nio.ByteBuffer.allocateDirect(65536);
-        running.countDown();
-        for (int n = 0; ; n++) {
+        for (int n = 0; ; n++, calls.incrementAndGet()) {
           var b = bs.get((n * 7 + id) % bs.size());
           try {
             switch (n % 3) {
@@ -245,8 +244,12 @@ class RocksBlockStoreTest {
         }
       }));
     }
-    running.await();
-    Thread.sleep(50); // let the workers get going; closing must not free RocksDB under any of them
+    // close once the workers are well under way: it must not free RocksDB under any of them
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (calls.get() < 400 && failures.isEmpty() && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(calls.get()).as("store calls made before closing").isGreaterThanOrEqualTo(400);
     store.close();
     for (Thread th : threads) {
       th.join(TimeUnit.SECONDS.toMillis(30));
