@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -18,15 +17,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.oscircular.node.cache.CacheConfig;
 import org.oscircular.node.cache.RocksBlockStore;
-import org.oscircular.node.p2p.Host;
-import org.oscircular.node.p2p.HostConfig;
 import org.oscircular.protocol.format.BlockEncoder;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.Codec;
 import org.oscircular.protocol.kad.BlockKey;
 import org.oscircular.protocol.kad.KadConfig;
 import org.oscircular.protocol.kad.LookupResult;
-import org.oscircular.protocol.p2p.IdentityKey;
 import org.oscircular.protocol.p2p.Multiaddr;
 import org.oscircular.protocol.p2p.PeerId;
 
@@ -37,37 +33,22 @@ class CacheAnnouncerTest {
 
   @TempDir Path tmp;
   private final SecureRandom random = new SecureRandom();
-  private final List<Host> hosts = new ArrayList<>();
-  private final List<DhtNode> nodes = new ArrayList<>();
+  private final LoopbackDht dht = new LoopbackDht(random);
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
 
   @AfterEach
   void stopEverything() throws Exception {
     for (AutoCloseable c : closeables.reversed()) c.close();
-    nodes.forEach(DhtNode::close);
-    hosts.forEach(Host::close);
+    dht.close();
     timers.shutdownNow();
-  }
-
-  private DhtNode startNode() throws Exception {
-    Host host = new Host(IdentityKey.generate(random), HostConfig.defaults().withIoThreads(1), random);
-    hosts.add(host);
-    host.listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"));
-    ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-    closeables.add(executor::shutdownNow);
-    DhtNode node = new DhtNode(host, KadConfig.DEFAULTS.withQueryTimeoutMillis(5_000), true, executor,
-        System::currentTimeMillis, new SplittableRandom(random.nextLong()));
-    node.start();
-    nodes.add(node);
-    return node;
   }
 
   /** Eight DHT servers joined through node 0. */
   private void startDht() throws Exception {
-    for (int i = 0; i < 8; i++) startNode();
-    Multiaddr seed = hosts.getFirst().listenAddresses().getFirst().withPeerId(hosts.getFirst().peerId());
-    for (int i = 1; i < 8; i++) nodes.get(i).bootstrap(List.of(seed)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    for (int i = 0; i < 8; i++) dht.start(KadConfig.DEFAULTS.withQueryTimeoutMillis(5_000), true);
+    Multiaddr seed = dht.address(0);
+    for (int i = 1; i < 8; i++) dht.node(i).bootstrap(List.of(seed)).get(WAIT_SECONDS, TimeUnit.SECONDS);
   }
 
   private RocksBlockStore openStore(String name) throws Exception {
@@ -112,7 +93,7 @@ class CacheAnnouncerTest {
   void blocksANodeCachesAreFoundWithItAsProviderAnnouncedInFewSweeps() throws Exception {
     startDht();
     RocksBlockStore store = openStore("b");
-    CacheAnnouncer announcer = new CacheAnnouncer(nodes.get(3), store::cachedNames, timers,
+    CacheAnnouncer announcer = new CacheAnnouncer(dht.node(3), store::cachedNames, timers,
         System::currentTimeMillis, 300, 3_600_000);
     closeables.add(announcer);
     store.onStored(announcer::stored);
@@ -126,7 +107,7 @@ class CacheAnnouncerTest {
     assertTrue(t.lookups() <= 40, "at most one lookup per sweep lane (16), not one per block: " + t);
     assertTrue(t.messages() < 400, "fewer messages than blocks: " + t);
 
-    assertFoundAsProvider(blocks, hosts.get(3).peerId(), nodes.get(6));
+    assertFoundAsProvider(blocks, dht.id(3), dht.node(6));
   }
 
   @Test
@@ -134,7 +115,7 @@ class CacheAnnouncerTest {
     startDht();
     RocksBlockStore store = openStore("c");
     List<BlockEntry.Stored> blocks = cache(store, 50); // e.g. from an earlier run
-    CacheAnnouncer announcer = new CacheAnnouncer(nodes.get(5), store::cachedNames, timers,
+    CacheAnnouncer announcer = new CacheAnnouncer(dht.node(5), store::cachedNames, timers,
         System::currentTimeMillis, 300, 3_600_000);
     closeables.add(announcer);
     store.onStored(announcer::stored);
@@ -142,6 +123,6 @@ class CacheAnnouncerTest {
 
     await("announcement of what the cache held", () -> announcer.totals().blocks() >= 50);
     assertEquals(1, announcer.totals().sweeps(), "one sweep for the whole cache: " + announcer.totals());
-    assertFoundAsProvider(blocks, hosts.get(5).peerId(), nodes.get(1));
+    assertFoundAsProvider(blocks, dht.id(5), dht.node(1));
   }
 }

@@ -12,22 +12,16 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.oscircular.node.cli.CircularCli;
-import org.oscircular.node.p2p.Host;
-import org.oscircular.node.p2p.HostConfig;
 import org.oscircular.protocol.kad.AnnounceReport;
 import org.oscircular.protocol.kad.AnnounceScheduler;
 import org.oscircular.protocol.kad.BlockKey;
 import org.oscircular.protocol.kad.KadConfig;
 import org.oscircular.protocol.kad.LookupResult;
-import org.oscircular.protocol.p2p.IdentityKey;
 import org.oscircular.protocol.p2p.Multiaddr;
 import org.oscircular.protocol.p2p.Multibase;
 import org.oscircular.protocol.p2p.Multihash;
@@ -46,37 +40,11 @@ class DhtJsInteropTest {
   private static final KadConfig CONFIG = KadConfig.DEFAULTS.withQueryTimeoutMillis(5_000);
 
   private final SecureRandom random = new SecureRandom();
-  private final List<Host> hosts = new ArrayList<>();
-  private final List<DhtNode> nodes = new ArrayList<>();
-  private final List<ScheduledExecutorService> executors = new ArrayList<>();
+  private final LoopbackDht dht = new LoopbackDht(random);
 
   @AfterEach
   void stopEverything() {
-    nodes.forEach(DhtNode::close);
-    hosts.forEach(Host::close);
-    executors.forEach(ScheduledExecutorService::shutdownNow);
-  }
-
-  private DhtNode startNode(boolean server) throws Exception {
-    Host host = new Host(IdentityKey.generate(random), HostConfig.defaults().withIoThreads(1), random);
-    hosts.add(host);
-    host.listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"));
-    ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-    executors.add(executor);
-    DhtNode node = new DhtNode(host, CONFIG, server, executor, System::currentTimeMillis,
-        new SplittableRandom(random.nextLong()));
-    node.start();
-    nodes.add(node);
-    return node;
-  }
-
-  private Multiaddr address(int javaNode) {
-    Host h = hosts.get(javaNode);
-    return h.listenAddresses().getFirst().withPeerId(h.peerId());
-  }
-
-  private PeerId id(int javaNode) {
-    return hosts.get(javaNode).peerId();
+    dht.close();
   }
 
   private Multihash randomSha256Key() {
@@ -92,35 +60,35 @@ class DhtJsInteropTest {
   @Test
   void javaAndJsServersFormOneDhtAndFindEachOthersProviderRecords() throws Exception {
     try (JsKadPeers js = JsKadPeers.start(3, 1)) {
-      for (int i = 0; i < 3; i++) startNode(true);
+      for (int i = 0; i < 3; i++) dht.start(CONFIG, true);
       // Join alternating kinds, each through a node of the other kind: J0 via js S0, S1 via J0, J1 via S1,
       // S2 via J1, J2 via S2. Everything else is learned from FIND_NODE answers of both kinds.
-      nodes.get(0).bootstrap(List.of(js.node(0).address())).get(WAIT_SECONDS, TimeUnit.SECONDS);
-      js.join(1, address(0));
-      nodes.get(1).bootstrap(List.of(js.node(1).address())).get(WAIT_SECONDS, TimeUnit.SECONDS);
-      js.join(2, address(1));
-      nodes.get(2).bootstrap(List.of(js.node(2).address())).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      dht.node(0).bootstrap(List.of(js.node(0).address())).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      js.join(1, dht.address(0));
+      dht.node(1).bootstrap(List.of(js.node(1).address())).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      js.join(2, dht.address(1));
+      dht.node(2).bootstrap(List.of(js.node(2).address())).get(WAIT_SECONDS, TimeUnit.SECONDS);
       Set<PeerId> jsServers = Set.of(js.node(0).id(), js.node(1).id(), js.node(2).id());
-      Set<PeerId> javaServers = Set.of(id(0), id(1), id(2));
+      Set<PeerId> javaServers = Set.of(dht.id(0), dht.id(1), dht.id(2));
       awaitTablesConverged(js, javaServers, jsServers);
 
       // Java announces 40 sha2-256 keys with the sweep: every js server stores every key, although our batched
       // ADD_PROVIDER would carry all keys in one message (js gets standard one-key messages).
       List<Multihash> javaKeys = new ArrayList<>();
       for (int i = 0; i < 40; i++) javaKeys.add(randomSha256Key());
-      AnnounceReport report = nodes.get(2).provideKeys(javaKeys, AnnounceScheduler.Options.sweep())
+      AnnounceReport report = dht.node(2).provideKeys(javaKeys, AnnounceScheduler.Options.sweep())
           .get(WAIT_SECONDS, TimeUnit.SECONDS);
       assertEquals(40L * 5, report.providerRecords(), "every key at the 5 other servers: " + report);
       for (int s = 0; s < 3; s++) {
         for (Multihash k : javaKeys) {
-          assertEquals(List.of(id(2)), awaitJsLocal(js, s, k), "js server " + s + " stores Java's record for " + k);
+          assertEquals(List.of(dht.id(2)), awaitJsLocal(js, s, k), "js server " + s + " stores Java's record for " + k);
         }
       }
       // a js DHT client that knows only js server S1 finds the Java provider, with its address
       js.join(3, js.node(1).address());
       Map<PeerId, List<Multiaddr>> found = js.find(3, javaKeys.get(7));
-      assertEquals(Set.of(id(2)), found.keySet(), "js finds the Java provider");
-      assertTrue(found.get(id(2)).contains(hosts.get(2).listenAddresses().getFirst()), found.toString());
+      assertEquals(Set.of(dht.id(2)), found.keySet(), "js finds the Java provider");
+      assertTrue(found.get(dht.id(2)).contains(dht.host(2).listenAddresses().getFirst()), found.toString());
 
       // js server S0 provides a key: every Java server stores the record (answers without asking anyone)...
       Multihash jsKey = randomSha256Key();
@@ -131,7 +99,7 @@ class DhtJsInteropTest {
         assertEquals(List.of(js.node(0).id()), awaitJsLocal(js, s, jsKey), "js server " + s + " stores S0's record");
       }
       // ...and a Java DHT client that knows only js server S2 finds it, with the js node's address
-      DhtNode client = startNode(false);
+      DhtNode client = dht.start(CONFIG, false);
       client.bootstrap(List.of(js.node(2).address())).get(WAIT_SECONDS, TimeUnit.SECONDS);
       LookupResult<KadContact> viaJs = client.findProviders(jsKey, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
       assertEquals(List.of(js.node(0).id()), viaJs.providers().stream().map(KadContact::id).toList(),
@@ -143,10 +111,10 @@ class DhtJsInteropTest {
       // GET_PROVIDERS stream), our servers store them, so our lookups still find the provider; a refusal is not a
       // dead peer, so the js servers stay in the client's routing table for everything else
       for (int b = 0; b < 4; b++) {
-        BlockKey block = randomBlock();
-        nodes.get(1).provide(List.of(block), AnnounceScheduler.Options.sweep()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        BlockKey block = dht.randomBlock();
+        dht.node(1).provide(List.of(block), AnnounceScheduler.Options.sweep()).get(WAIT_SECONDS, TimeUnit.SECONDS);
         LookupResult<KadContact> r = client.findProviders(block, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        assertEquals(List.of(id(1)), r.providers().stream().map(KadContact::id).toList(), "provider of " + block);
+        assertEquals(List.of(dht.id(1)), r.providers().stream().map(KadContact::id).toList(), "provider of " + block);
       }
       Set<PeerId> clientTable = new HashSet<>();
       for (KadContact c : client.peers().get(WAIT_SECONDS, TimeUnit.SECONDS)) clientTable.add(c.id());
@@ -169,7 +137,7 @@ class DhtJsInteropTest {
       cli.setOut(new PrintWriter(peersOut));
       rc = cli.execute("dht", "peers", "--bootstrap", js.node(0).address().toString(), "--listen", "/ip4/127.0.0.1/tcp/0");
       assertEquals(0, rc, peersOut.toString());
-      for (PeerId p : List.of(js.node(0).id(), js.node(1).id(), id(0), id(2))) {
+      for (PeerId p : List.of(js.node(0).id(), js.node(1).id(), dht.id(0), dht.id(2))) {
         assertTrue(peersOut.toString().contains(p.toString()), p + " listed: " + peersOut);
       }
 
@@ -193,14 +161,14 @@ class DhtJsInteropTest {
 
   @Test
   void aJsDhtClientFindsAndProvidesSha1BlockKeysThroughJavaServers() throws Exception {
-    for (int i = 0; i < 3; i++) startNode(true);
-    nodes.get(1).bootstrap(List.of(address(0))).get(WAIT_SECONDS, TimeUnit.SECONDS);
-    nodes.get(2).bootstrap(List.of(address(1))).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    for (int i = 0; i < 3; i++) dht.start(CONFIG, true);
+    dht.node(1).bootstrap(List.of(dht.address(0))).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    dht.node(2).bootstrap(List.of(dht.address(1))).get(WAIT_SECONDS, TimeUnit.SECONDS);
     try (JsKadPeers js = JsKadPeers.start(0, 1)) {
-      js.join(0, address(0));
+      js.join(0, dht.address(0));
       // js's lookups start from its routing table and follow only peers closer than the one that named them, so
       // its provide reaches every server only once it knows them all: wait for its self-lookups to find them
-      Set<PeerId> javaServers = Set.of(id(0), id(1), id(2));
+      Set<PeerId> javaServers = Set.of(dht.id(0), dht.id(1), dht.id(2));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
       while (!Set.copyOf(js.table(0)).containsAll(javaServers)) {
         if (System.nanoTime() > deadline) throw new AssertionError("js client's table: " + js.table(0));
@@ -208,18 +176,18 @@ class DhtJsInteropTest {
       }
 
       // a block Java provides is found by js (GET_PROVIDERS with the 22-byte sha1 multihash)
-      BlockKey javaBlock = randomBlock();
-      nodes.get(2).provide(List.of(javaBlock), AnnounceScheduler.Options.sweep()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      BlockKey javaBlock = dht.randomBlock();
+      dht.node(2).provide(List.of(javaBlock), AnnounceScheduler.Options.sweep()).get(WAIT_SECONDS, TimeUnit.SECONDS);
       Map<PeerId, List<Multiaddr>> found = js.find(0, key(javaBlock));
-      assertEquals(Set.of(id(2)), found.keySet(), "js finds the Java provider of " + javaBlock);
-      assertTrue(found.get(id(2)).contains(hosts.get(2).listenAddresses().getFirst()), found.toString());
+      assertEquals(Set.of(dht.id(2)), found.keySet(), "js finds the Java provider of " + javaBlock);
+      assertTrue(found.get(dht.id(2)).contains(dht.host(2).listenAddresses().getFirst()), found.toString());
 
       // a block js provides is stored by every Java server and found by a Java node that never met js
-      BlockKey jsBlock = randomBlock();
+      BlockKey jsBlock = dht.randomBlock();
       js.provide(0, key(jsBlock));
       for (int j = 0; j < 3; j++) awaitHeldLocally(j, key(jsBlock), js.node(0).id());
-      DhtNode client = startNode(false);
-      client.bootstrap(List.of(address(1))).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      DhtNode client = dht.start(CONFIG, false);
+      client.bootstrap(List.of(dht.address(1))).get(WAIT_SECONDS, TimeUnit.SECONDS);
       LookupResult<KadContact> r = client.findProviders(jsBlock, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
       assertEquals(List.of(js.node(0).id()), r.providers().stream().map(KadContact::id).toList());
       assertFalse(r.providers().getFirst().addresses().isEmpty(), "with the js node's address");
@@ -235,7 +203,7 @@ class DhtJsInteropTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     LookupResult<KadContact> r;
     do {
-      r = nodes.get(j).findProviders(key, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      r = dht.node(j).findProviders(key, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
       if (r.rpcs() == 0) break;
       TimeUnit.MILLISECONDS.sleep(50);
     } while (System.nanoTime() < deadline);
@@ -255,12 +223,6 @@ class DhtJsInteropTest {
       held = js.local(i, key);
     }
     return held;
-  }
-
-  private BlockKey randomBlock() {
-    byte[] sha1 = new byte[20];
-    random.nextBytes(sha1);
-    return new BlockKey(sha1);
   }
 
   private static byte[] cidV1Raw(Multihash key) {
@@ -286,12 +248,12 @@ class DhtJsInteropTest {
       for (int j = 0; j < 3; j++) {
         Set<PeerId> want = new HashSet<>(javaServers);
         want.addAll(jsServers);
-        want.remove(id(j));
+        want.remove(dht.id(j));
         Set<PeerId> have = new HashSet<>();
-        for (KadContact c : nodes.get(j).peers().get(WAIT_SECONDS, TimeUnit.SECONDS)) have.add(c.id());
+        for (KadContact c : dht.node(j).peers().get(WAIT_SECONDS, TimeUnit.SECONDS)) have.add(c.id());
         if (!have.containsAll(want)) {
           done = false;
-          nodes.get(j).findNode(id(j).toBytes()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+          dht.node(j).findNode(dht.id(j).toBytes()).get(WAIT_SECONDS, TimeUnit.SECONDS);
         }
         s.append("J").append(j).append(" knows ").append(have.size()).append("; ");
       }

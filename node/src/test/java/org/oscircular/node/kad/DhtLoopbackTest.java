@@ -6,22 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.oscircular.node.p2p.Host;
-import org.oscircular.node.p2p.HostConfig;
 import org.oscircular.protocol.kad.AnnounceReport;
 import org.oscircular.protocol.kad.AnnounceScheduler;
 import org.oscircular.protocol.kad.BlockKey;
 import org.oscircular.protocol.kad.KadConfig;
 import org.oscircular.protocol.kad.LookupResult;
-import org.oscircular.protocol.p2p.IdentityKey;
 import org.oscircular.protocol.p2p.Multiaddr;
 import org.oscircular.protocol.p2p.PeerId;
 
@@ -31,62 +26,43 @@ class DhtLoopbackTest {
     private static final int NODES = 30;
     private static final long WAIT_SECONDS = 60;
 
-    private final List<Host> hosts = new ArrayList<>();
-    private final List<DhtNode> nodes = new ArrayList<>();
-    private final List<ScheduledExecutorService> executors = new ArrayList<>();
+    private final SecureRandom random = new SecureRandom();
+    private final LoopbackDht dht = new LoopbackDht(random);
 
     @AfterEach
     void stopEverything() {
-        nodes.forEach(DhtNode::close);
-        hosts.forEach(Host::close);
-        executors.forEach(ScheduledExecutorService::shutdownNow);
+        dht.close();
     }
 
-    private DhtNode startNode(SecureRandom random, KadConfig config) throws Exception {
-        Host host = new Host(IdentityKey.generate(random), HostConfig.defaults().withIoThreads(1), random);
-        hosts.add(host);
-        host.listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"));
-        ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-        executors.add(executor);
-        DhtNode node = new DhtNode(host, config, true, executor, System::currentTimeMillis,
-                new SplittableRandom(random.nextLong()));
-        node.start();
-        nodes.add(node);
-        return node;
-    }
-
-    private static BlockKey randomBlock(SecureRandom random) {
-        byte[] sha1 = new byte[20];
-        random.nextBytes(sha1);
-        return new BlockKey(sha1);
+    private void startNodes(int count, KadConfig config) throws Exception {
+        for (int i = 0; i < count; i++) dht.start(config, true);
     }
 
     @Test
     void aBlockAnnouncedByOneOf30NodesIsFoundByEveryOther() throws Exception {
-        SecureRandom random = new SecureRandom();
         KadConfig config = KadConfig.DEFAULTS.withQueryTimeoutMillis(5_000);
-        for (int i = 0; i < NODES; i++) startNode(random, config);
-        Multiaddr seed = hosts.getFirst().listenAddresses().getFirst().withPeerId(hosts.getFirst().peerId());
+        startNodes(NODES, config);
+        Multiaddr seed = dht.address(0);
         // join one after the other through node 0, then a second self-lookup now that the network exists
-        for (int i = 1; i < NODES; i++) nodes.get(i).bootstrap(List.of(seed)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        for (int i = 1; i < NODES; i++) dht.node(i).bootstrap(List.of(seed)).get(WAIT_SECONDS, TimeUnit.SECONDS);
         List<CompletableFuture<?>> again = new ArrayList<>();
-        for (int i = 0; i < NODES; i++) again.add(nodes.get(i).findNode(hosts.get(i).peerId().toBytes()));
+        for (int i = 0; i < NODES; i++) again.add(dht.node(i).findNode(dht.id(i).toBytes()));
         CompletableFuture.allOf(again.toArray(CompletableFuture[]::new)).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        for (DhtNode n : nodes) {
+        for (DhtNode n : dht.nodes()) {
             assertTrue(n.peers().get(WAIT_SECONDS, TimeUnit.SECONDS).size() >= 10, "routing tables filled");
         }
 
-        BlockKey block = randomBlock(random);
+        BlockKey block = dht.randomBlock();
         int provider = 7;
-        AnnounceReport report = nodes.get(provider).provide(List.of(block), AnnounceScheduler.Options.sweep())
+        AnnounceReport report = dht.node(provider).provide(List.of(block), AnnounceScheduler.Options.sweep())
                 .get(WAIT_SECONDS, TimeUnit.SECONDS);
         assertEquals(1, report.keys());
         assertEquals(KadConfig.DEFAULT_K, report.providerRecords(), "stored at k = 20 of the 29 other nodes");
 
-        PeerId expected = hosts.get(provider).peerId();
+        PeerId expected = dht.id(provider);
         for (int i = 0; i < NODES; i++) {
             if (i == provider) continue;
-            LookupResult<KadContact> found = nodes.get(i).findProviders(block, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            LookupResult<KadContact> found = dht.node(i).findProviders(block, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
             assertEquals(List.of(expected), found.providers().stream().map(KadContact::id).toList(),
                     "node " + i + " finds the provider of " + block);
             assertTrue(!found.providers().getFirst().addresses().isEmpty(), "with an address to fetch from");
@@ -95,36 +71,33 @@ class DhtLoopbackTest {
 
     @Test
     void aWholeImageOfBlocksIsAnnouncedWithBatchedMessagesAndFound() throws Exception {
-        SecureRandom random = new SecureRandom();
         KadConfig config = KadConfig.DEFAULTS.withQueryTimeoutMillis(5_000);
-        for (int i = 0; i < 12; i++) startNode(random, config);
-        Multiaddr seed = hosts.getFirst().listenAddresses().getFirst().withPeerId(hosts.getFirst().peerId());
-        for (int i = 1; i < 12; i++) nodes.get(i).bootstrap(List.of(seed)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        startNodes(12, config);
+        Multiaddr seed = dht.address(0);
+        for (int i = 1; i < 12; i++) dht.node(i).bootstrap(List.of(seed)).get(WAIT_SECONDS, TimeUnit.SECONDS);
         List<BlockKey> blocks = new ArrayList<>();
-        for (int i = 0; i < 500; i++) blocks.add(randomBlock(random));
-        AnnounceReport report = nodes.get(3).provide(blocks, AnnounceScheduler.Options.sweep())
+        for (int i = 0; i < 500; i++) blocks.add(dht.randomBlock());
+        AnnounceReport report = dht.node(3).provide(blocks, AnnounceScheduler.Options.sweep())
                 .get(WAIT_SECONDS, TimeUnit.SECONDS);
         // 12 nodes < k: every other node holds every key, one batched message each
         assertEquals(500L * 11, report.providerRecords());
         assertTrue(report.addProviderMessages() <= 11, "batched: " + report);
         for (int i : new int[] {0, 5, 11}) {
             BlockKey b = blocks.get(random.nextInt(blocks.size()));
-            LookupResult<KadContact> found = nodes.get(i).findProviders(b, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
-            assertEquals(List.of(hosts.get(3).peerId()), found.providers().stream().map(KadContact::id).toList());
+            LookupResult<KadContact> found = dht.node(i).findProviders(b, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertEquals(List.of(dht.id(3)), found.providers().stream().map(KadContact::id).toList());
         }
     }
 
     @Test
     void aMalformedMessageResetsItsStreamAndTheNodeKeepsAnswering() throws Exception {
-        SecureRandom random = new SecureRandom();
         KadConfig config = KadConfig.DEFAULTS.withQueryTimeoutMillis(5_000);
-        for (int i = 0; i < 3; i++) startNode(random, config);
-        Multiaddr seed = hosts.getFirst().listenAddresses().getFirst().withPeerId(hosts.getFirst().peerId());
-        nodes.get(1).bootstrap(List.of(seed)).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        nodes.get(2).bootstrap(List.of(seed)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        startNodes(3, config);
+        Multiaddr seed = dht.address(0);
+        dht.node(1).bootstrap(List.of(seed)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        dht.node(2).bootstrap(List.of(seed)).get(WAIT_SECONDS, TimeUnit.SECONDS);
 
-        Host client = new Host(IdentityKey.generate(random), HostConfig.defaults().withIoThreads(1), random);
-        hosts.add(client);
+        Host client = dht.clientHost();
         var connection = client.dial(seed).get(WAIT_SECONDS, TimeUnit.SECONDS);
         var bad = connection.openStream(DhtNode.PROTOCOL_ID).get(WAIT_SECONDS, TimeUnit.SECONDS);
         bad.setListener((s, data) -> { });
@@ -141,7 +114,7 @@ class DhtLoopbackTest {
                 answer.completeExceptionally(e);
             }
         });
-        byte[] target = hosts.get(2).peerId().toBytes();
+        byte[] target = dht.id(2).toBytes();
         good.write(KadFrameReader.frame(org.oscircular.protocol.kad.KadCodec.encode(
                 new org.oscircular.protocol.kad.KadMessage.FindNode(target, List.of()))));
         var response = (org.oscircular.protocol.kad.KadMessage.FindNode) answer.get(WAIT_SECONDS, TimeUnit.SECONDS);
@@ -152,13 +125,12 @@ class DhtLoopbackTest {
 
     @Test
     void theCliProvidesAndFindsABlockThroughABootstrapPeer() throws Exception {
-        SecureRandom random = new SecureRandom();
-        for (int i = 0; i < 5; i++) startNode(random, KadConfig.DEFAULTS.withQueryTimeoutMillis(5_000));
-        String seed = hosts.getFirst().listenAddresses().getFirst().withPeerId(hosts.getFirst().peerId()).toString();
+        startNodes(5, KadConfig.DEFAULTS.withQueryTimeoutMillis(5_000));
+        String seed = dht.address(0).toString();
         for (int i = 1; i < 5; i++) {
-            nodes.get(i).bootstrap(List.of(Multiaddr.parse(seed))).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            dht.node(i).bootstrap(List.of(Multiaddr.parse(seed))).get(WAIT_SECONDS, TimeUnit.SECONDS);
         }
-        BlockKey block = randomBlock(random);
+        BlockKey block = dht.randomBlock();
         var provideOut = new java.io.StringWriter();
         var cli = org.oscircular.node.cli.CircularCli.commandLine();
         cli.setOut(new java.io.PrintWriter(provideOut));

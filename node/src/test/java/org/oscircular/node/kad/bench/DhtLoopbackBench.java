@@ -4,20 +4,15 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.oscircular.node.kad.DhtNode;
 import org.oscircular.node.kad.KadContact;
-import org.oscircular.node.p2p.Host;
-import org.oscircular.node.p2p.HostConfig;
+import org.oscircular.node.kad.LoopbackDht;
 import org.oscircular.protocol.kad.AnnounceReport;
 import org.oscircular.protocol.kad.AnnounceScheduler;
 import org.oscircular.protocol.kad.BlockKey;
 import org.oscircular.protocol.kad.KadConfig;
 import org.oscircular.protocol.kad.LookupResult;
-import org.oscircular.protocol.p2p.IdentityKey;
 import org.oscircular.protocol.p2p.Multiaddr;
 
 /**
@@ -33,42 +28,29 @@ public final class DhtLoopbackBench {
         int baselineBlocks = args.length > 2 ? Integer.parseInt(args[2]) : 1_024;
         SecureRandom random = new SecureRandom();
         KadConfig config = KadConfig.DEFAULTS.withQueryTimeoutMillis(10_000);
-        List<Host> hosts = new ArrayList<>();
-        List<DhtNode> nodes = new ArrayList<>();
-        List<ScheduledExecutorService> executors = new ArrayList<>();
-        try {
-            for (int i = 0; i < nodeCount; i++) {
-                Host host = new Host(IdentityKey.generate(random), HostConfig.defaults().withIoThreads(1), random);
-                hosts.add(host);
-                host.listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"));
-                ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-                executors.add(executor);
-                DhtNode node = new DhtNode(host, config, true, executor, System::currentTimeMillis,
-                        new SplittableRandom(random.nextLong()));
-                node.start();
-                nodes.add(node);
-            }
-            Multiaddr seed = hosts.getFirst().listenAddresses().getFirst().withPeerId(hosts.getFirst().peerId());
+        try (LoopbackDht dht = new LoopbackDht(random)) {
+            for (int i = 0; i < nodeCount; i++) dht.start(config, true);
+            Multiaddr seed = dht.address(0);
             long t0 = System.nanoTime();
-            for (int i = 1; i < nodeCount; i++) nodes.get(i).bootstrap(List.of(seed)).get(60, TimeUnit.SECONDS);
+            for (int i = 1; i < nodeCount; i++) dht.node(i).bootstrap(List.of(seed)).get(60, TimeUnit.SECONDS);
             for (int i = 0; i < nodeCount; i++) {
-                nodes.get(i).findNode(hosts.get(i).peerId().toBytes()).get(60, TimeUnit.SECONDS);
+                dht.node(i).findNode(dht.id(i).toBytes()).get(60, TimeUnit.SECONDS);
             }
             System.out.printf(Locale.ROOT, "kad loopback bench: %d hosts joined in %d ms; k=%d alpha=%d%n",
                     nodeCount, (System.nanoTime() - t0) / 1_000_000, config.k(), config.alpha());
 
             List<BlockKey> image = new ArrayList<>();
-            for (int i = 0; i < blocks; i++) image.add(randomBlock(random));
+            for (int i = 0; i < blocks; i++) image.add(dht.randomBlock());
             List<BlockKey> sample = image.subList(0, Math.min(baselineBlocks, blocks));
             System.out.println("strategy  blocks  lookups  lookup-queries  add-provider-msgs  total-msgs  wall-ms  ms/block");
-            run("per-key", nodes.get(1), sample, AnnounceScheduler.Options.perKey());
-            run("sweep", nodes.get(2), sample, AnnounceScheduler.Options.sweep());
-            run("sweep", nodes.get(3), image, AnnounceScheduler.Options.sweep());
+            run("per-key", dht.node(1), sample, AnnounceScheduler.Options.perKey());
+            run("sweep", dht.node(2), sample, AnnounceScheduler.Options.sweep());
+            run("sweep", dht.node(3), image, AnnounceScheduler.Options.sweep());
 
             List<Long> millis = new ArrayList<>();
             int found = 0;
             for (int i = 0; i < 100; i++) {
-                DhtNode asker = nodes.get(random.nextInt(nodeCount));
+                DhtNode asker = dht.node(random.nextInt(nodeCount));
                 BlockKey b = image.get(random.nextInt(image.size()));
                 long start = System.nanoTime();
                 LookupResult<KadContact> r = asker.findProviders(b, 1).get(60, TimeUnit.SECONDS);
@@ -78,10 +60,6 @@ public final class DhtLoopbackBench {
             millis.sort(null);
             System.out.printf(Locale.ROOT, "find-providers: median %d ms, p90 %d ms, found %d of 100%n",
                     millis.get(50), millis.get(90), found);
-        } finally {
-            nodes.forEach(DhtNode::close);
-            hosts.forEach(Host::close);
-            executors.forEach(ScheduledExecutorService::shutdownNow);
         }
     }
 
@@ -92,11 +70,5 @@ public final class DhtLoopbackBench {
         long ms = (System.nanoTime() - start) / 1_000_000;
         System.out.printf(Locale.ROOT, "%-8s %7d %8d %15d %18d %11d %8d %9.2f%n", name, blocks.size(), r.lookups(),
                 r.lookupRpcs(), r.addProviderMessages(), r.rpcs(), ms, (double) ms / blocks.size());
-    }
-
-    private static BlockKey randomBlock(SecureRandom random) {
-        byte[] sha1 = new byte[20];
-        random.nextBytes(sha1);
-        return new BlockKey(sha1);
     }
 }
