@@ -25,7 +25,9 @@ import java.util.random.RandomGenerator;
  *       (a hedge). The origin carries at most {@code maxInFlightOrigin} requests; in {@link OriginMode#NEVER} it
  *       is never asked.</li>
  *   <li>A request unanswered for {@code requestTimeout} is cancelled and the block asked elsewhere; a peer
- *       with {@code timeoutsBeforeDrop} consecutive timeouts is dropped for {@code banDuration}.</li>
+ *       with {@code timeoutsBeforeDrop} consecutive timeouts is dropped for {@code banDuration}. A peer that says it
+ *       is still loading the block ({@link ExchangeEvent.PeerFetching}) restarts that timeout and postpones the
+ *       block's origin hedge, until the request is {@code maxFetchingWait} old.</li>
  *   <li>A bad block (hash mismatch) is never delivered: the peer is disconnected and scored down, banned after
  *       {@code badBlocksBeforeBan} bad blocks, and the block is fetched elsewhere.</li>
  * </ul>
@@ -59,7 +61,7 @@ public final class BlockExchange {
     public void handle(ExchangeEvent event, long now, Consumer<? super ExchangeAction> out) {
         lastNow = now;
         switch (event) {
-            case ExchangeEvent.Want w -> wants.computeIfAbsent(w.block(), b -> new Want(b, now));
+            case ExchangeEvent.Want w -> wants.computeIfAbsent(w.block(), b -> new Want(b, now + config.originHedgeDelay()));
             case ExchangeEvent.ProvidersFound p -> {
                 Want want = wants.get(p.block());
                 if (want != null) {
@@ -90,6 +92,7 @@ public final class BlockExchange {
                     want.exclude(d.peer());
                 }
             }
+            case ExchangeEvent.PeerFetching f -> fetching(f, now);
             case ExchangeEvent.RequestFailed f -> failed(f.source(), f.block());
             case ExchangeEvent.PeerDisconnected d -> lost(d.peer());
             case ExchangeEvent.Tick t -> {
@@ -112,9 +115,8 @@ public final class BlockExchange {
                 next = Math.min(next, want.peerDeadline);
             }
             if (originAllowed && !want.originInFlight) {
-                long hedgeAt = want.wantedAt + config.originHedgeDelay();
-                if (hedgeAt > lastNow) {
-                    next = Math.min(next, hedgeAt);
+                if (want.hedgeAt > lastNow) {
+                    next = Math.min(next, want.hedgeAt);
                 }
             }
             if (!want.lookupRunning && want.nextLookupAt > lastNow && want.lookups < config.maxLookups()) {
@@ -220,6 +222,23 @@ public final class BlockExchange {
         out.accept(new ExchangeAction.Deliver(want.block, source));
     }
 
+    /**
+     * The asked peer is loading the block: its request lives on, neither scored nor timed out, while it is younger
+     * than {@code maxFetchingWait}; the hedge waits as long after the notice as it would after a fresh want.
+     */
+    private void fetching(ExchangeEvent.PeerFetching f, long now) {
+        Want want = wants.get(f.block());
+        if (want == null || want.peer != f.peer()) {
+            return; // a notice for a request already answered, cancelled or reassigned
+        }
+        long limit = want.peerRequestedAt + config.maxFetchingWait();
+        if (now >= limit) {
+            return;
+        }
+        want.peerDeadline = Math.max(want.peerDeadline, Math.min(now + config.requestTimeout(), limit));
+        want.hedgeAt = Math.max(want.hedgeAt, Math.min(now + config.originHedgeDelay(), limit));
+    }
+
     private void failed(long source, int block) {
         Want want = wants.get(block);
         if (source == ORIGIN) {
@@ -290,6 +309,7 @@ public final class BlockExchange {
                     want.records[best].inFlight++;
                     peerInFlight++;
                     want.peer = want.peers[best];
+                    want.peerRequestedAt = now;
                     want.peerDeadline = now + config.requestTimeout();
                     out.accept(new ExchangeAction.Request(want.peer, want.block));
                 }
@@ -304,7 +324,7 @@ public final class BlockExchange {
                     && (want.lookups >= config.maxLookups() || originAllowed && want.lookups > 0);
             if (originAllowed && !want.originInFlight && originInFlight < config.maxInFlightOrigin()
                     && want.originFailures < config.maxOriginAttempts()
-                    && (peersExhausted || now >= want.wantedAt + config.originHedgeDelay())) {
+                    && (peersExhausted || now >= want.hedgeAt)) {
                 want.originInFlight = true;
                 originInFlight++;
                 out.accept(new ExchangeAction.RequestOrigin(want.block));
@@ -410,7 +430,8 @@ public final class BlockExchange {
         private static final long[] NO_PEERS = new long[0];
 
         final int block;
-        final long wantedAt;
+        /** When the block is also asked from the origin if still missing; later while a peer reports loading it. */
+        long hedgeAt;
         // Candidates (peers that claim to have the block) in parallel arrays: handle, tier ordinal, RTT, and the
         // peer's record (saves a map lookup per candidate per event).
         long[] peers = NO_PEERS;
@@ -420,6 +441,7 @@ public final class BlockExchange {
         int candidateCount;
         long[] excluded = NO_PEERS;
         long peer = NONE;
+        long peerRequestedAt;
         long peerDeadline;
         boolean originInFlight;
         int originFailures;
@@ -429,9 +451,9 @@ public final class BlockExchange {
         /** The value of {@code supply} when picking a peer for this block last found none. */
         long failedPickAt = -1;
 
-        Want(int block, long wantedAt) {
+        Want(int block, long hedgeAt) {
             this.block = block;
-            this.wantedAt = wantedAt;
+            this.hedgeAt = hedgeAt;
         }
 
         boolean hasCandidate(long peer) {

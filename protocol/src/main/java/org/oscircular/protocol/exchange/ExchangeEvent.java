@@ -27,6 +27,14 @@ public sealed interface ExchangeEvent {
     /** A peer answered that it does not have the block. */
     record DontHave(long peer, int block) implements ExchangeEvent {}
 
+    /**
+     * The peer asked for {@code block} does not hold it yet but is loading it (a designated peer's or a seed's
+     * fetch-through) and will answer: the request's timeout restarts and the origin hedge waits, as long as the
+     * request is younger than {@link ExchangeConfig#maxFetchingWait()}. Neither a success nor a failure for the
+     * peer's score. Ignored unless that peer carries the block's current request.
+     */
+    record PeerFetching(long peer, int block) implements ExchangeEvent {}
+
     /** A request failed outright (stream reset, HTTP error, connection refused). */
     record RequestFailed(long source, int block) implements ExchangeEvent {}
 

@@ -24,18 +24,25 @@ class BlockExchangePropertiesTest {
         var lookups = Arbitraries.integers().between(0, 3);
         // A bound below the number of peers makes the exchange forget idle peers while it runs.
         var records = Arbitraries.of(4, ExchangeConfig.DEFAULT_MAX_PEER_RECORDS);
-        return net.jqwik.api.Combinators.combine(perPeer, peers, origin, mode, lookups, records)
-                .as((pp, p, o, m, l, r) -> new ExchangeConfig(pp, p, o, m, 200_000_000L, 100_000_000L, 2, 2,
-                        60_000_000_000L, l, 10_000_000L, 3, r));
+        // How long "fetching" notices may keep a request alive: not at all, less than a timeout, several.
+        var fetchingWait = Arbitraries.of(0L, 150_000_000L, 1_000_000_000L);
+        return net.jqwik.api.Combinators.combine(perPeer, peers, origin, mode, lookups, records, fetchingWait)
+                .as((pp, p, o, m, l, r, w) -> new ExchangeConfig(pp, p, o, m, 200_000_000L, 100_000_000L, 2, 2,
+                        60_000_000_000L, l, 10_000_000L, 3, r, 100_000_000L, w));
     }
 
     private static ExchangeHarness harness(ExchangeConfig config, long seed, int peerCount, int blocks,
             double originFailureRate) {
+        return harness(config, seed, peerCount, blocks, originFailureRate, ExchangeHarness.Behaviour.values());
+    }
+
+    private static ExchangeHarness harness(ExchangeConfig config, long seed, int peerCount, int blocks,
+            double originFailureRate, ExchangeHarness.Behaviour... kinds) {
         SplittableRandom r = new SplittableRandom(seed);
         ExchangeHarness.Behaviour[] behaviours = new ExchangeHarness.Behaviour[peerCount];
         boolean[][] has = new boolean[peerCount][blocks];
         for (int p = 0; p < peerCount; p++) {
-            behaviours[p] = ExchangeHarness.Behaviour.values()[r.nextInt(ExchangeHarness.Behaviour.values().length)];
+            behaviours[p] = kinds[r.nextInt(kinds.length)];
             for (int b = 0; b < blocks; b++) {
                 has[p][b] = r.nextBoolean();
             }
@@ -81,5 +88,38 @@ class BlockExchangePropertiesTest {
         assertTrue(h.runToCompletion(100_000));
         assertEquals(blocks, h.delivered.size());
         assertTrue(h.unavailable.isEmpty());
+    }
+
+    @Property(tries = 200)
+    void peersThatReportFetchingEndEveryBlockOnceWithinAllLimitsAndTheWaitBound(
+            @ForAll("configs") ExchangeConfig config, @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 8) int peerCount, @ForAll @IntRange(min = 1, max = 30) int blocks) {
+        // Only peers that say "fetching" (then answer honestly, or never): the harness checks after every tick that
+        // no request outlives max(requestTimeout, maxFetchingWait).
+        ExchangeHarness h = harness(config, seed, peerCount, blocks, 0.2,
+                ExchangeHarness.Behaviour.FETCHING_THEN_HONEST, ExchangeHarness.Behaviour.FETCHING_FOREVER);
+        for (int b = 0; b < blocks; b++) {
+            h.want(b);
+        }
+        assertTrue(h.runToCompletion(200_000), "exchange stalled with " + h.exchange.pending() + " pending");
+        Set<Integer> done = new HashSet<>(h.delivered);
+        done.addAll(h.unavailable);
+        assertEquals(blocks, done.size());
+        assertEquals(0, h.exchange.inFlightToPeers());
+        assertEquals(0, h.exchange.inFlightToOrigin());
+    }
+
+    @Property(tries = 100)
+    void peersThatReportFetchingForeverCannotKeepABlockFromAReliableOrigin(@ForAll("configs") ExchangeConfig config,
+            @ForAll long seed, @ForAll @IntRange(min = 1, max = 6) int peerCount,
+            @ForAll @IntRange(min = 1, max = 20) int blocks) {
+        ExchangeHarness h = harness(config.withOriginMode(OriginMode.FALLBACK), seed, peerCount, blocks, 0.0,
+                ExchangeHarness.Behaviour.FETCHING_FOREVER);
+        for (int b = 0; b < blocks; b++) {
+            h.want(b);
+        }
+        assertTrue(h.runToCompletion(200_000));
+        assertEquals(blocks, h.delivered.size());
+        assertTrue(h.delivered.stream().allMatch(b -> h.deliveredFrom.get(b) == BlockExchange.ORIGIN));
     }
 }

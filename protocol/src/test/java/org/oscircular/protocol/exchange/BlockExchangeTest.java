@@ -126,6 +126,58 @@ class BlockExchangeTest {
         assertEquals(0, ex.inFlightToPeers());
     }
 
+    /** The node's timers: request timeout 5 s, hedge 8 s, notices every 2.5 s, at most {@code maxWait}. */
+    private static ExchangeConfig labTimers(long maxWait) {
+        return new ExchangeConfig(4, 32, 4, OriginMode.FALLBACK, 5000 * MS, 8000 * MS, 3, 2, 600_000 * MS, 3,
+                1000 * MS, 3, ExchangeConfig.DEFAULT_MAX_PEER_RECORDS, 2500 * MS, maxWait);
+    }
+
+    @Test
+    void aPeerReportingFetchingKeepsItsRequestAndHoldsOffTheOriginHedge() {
+        BlockExchange ex = exchange(labTimers(60_000 * MS));
+        handle(ex, new ExchangeEvent.Want(0), 0);
+        assertEquals(List.of(new ExchangeAction.Request(1, 0)),
+                handle(ex, new ExchangeEvent.ProvidersFound(0, List.of(new Provider(1, SourceTier.LAN, MS))), 0));
+        List<ExchangeAction> all = new ArrayList<>();
+        for (long t = 2500 * MS; t <= 20_000 * MS; t += 2500 * MS) {
+            all.addAll(handle(ex, new ExchangeEvent.PeerFetching(1, 0), t));
+            assertEquals(t + 5000 * MS, ex.nextDeadline(), "the request timeout restarts at each notice");
+            all.addAll(handle(ex, new ExchangeEvent.Tick(), t + 2000 * MS));
+        }
+        assertEquals(List.of(), all, "no timeout, no hedge while the peer reports progress");
+        assertEquals(List.of(new ExchangeAction.Deliver(0, 1)),
+                handle(ex, new ExchangeEvent.BlockReceived(1, 0, true), 21_000 * MS));
+        assertTrue(ex.forgettable(21_000 * MS), "notices left no timeout on the peer's record");
+    }
+
+    @Test
+    void aPeerStillFetchingAfterTheMaximumWaitIsTimedOutAndTheOriginAsked() {
+        BlockExchange ex = exchange(labTimers(12_000 * MS));
+        handle(ex, new ExchangeEvent.Want(0), 0);
+        handle(ex, new ExchangeEvent.ProvidersFound(0, List.of(new Provider(1, SourceTier.LAN, MS))), 0);
+        handle(ex, new ExchangeEvent.LookupFinished(0), 0);
+        for (long t = 2500 * MS; t <= 10_000 * MS; t += 2500 * MS) {
+            handle(ex, new ExchangeEvent.PeerFetching(1, 0), t);
+        }
+        assertEquals(12_000 * MS, ex.nextDeadline(), "the last notice extends the request only up to the bound");
+        assertEquals(List.of(), handle(ex, new ExchangeEvent.PeerFetching(1, 0), 12_000 * MS - 1));
+        assertEquals(12_000 * MS, ex.nextDeadline(), "a notice at the bound extends nothing");
+        List<ExchangeAction> expired = handle(ex, new ExchangeEvent.Tick(), 12_000 * MS);
+        assertTrue(expired.contains(new ExchangeAction.Cancel(1, 0)), expired.toString());
+        assertTrue(expired.contains(new ExchangeAction.RequestOrigin(0)), expired.toString());
+        assertTrue(!ex.forgettable(12_000 * MS), "the timeout is on the peer's record");
+    }
+
+    @Test
+    void ignoresFetchingNoticesFromAPeerThatDoesNotCarryTheRequest() {
+        BlockExchange ex = exchange(labTimers(60_000 * MS));
+        handle(ex, new ExchangeEvent.Want(0), 0);
+        handle(ex, new ExchangeEvent.ProvidersFound(0, List.of(new Provider(1, SourceTier.LAN, MS))), 0);
+        handle(ex, new ExchangeEvent.PeerFetching(2, 0), 4000 * MS);
+        handle(ex, new ExchangeEvent.PeerFetching(1, 9), 4000 * MS);
+        assertEquals(5000 * MS, ex.nextDeadline());
+    }
+
     @Test
     void forgetsIdlePeersBeyondTheBoundButNeverABannedOne() {
         ExchangeConfig config = ExchangeConfig.defaults().withMaxPeerRecords(8);

@@ -10,11 +10,12 @@ import java.util.SplittableRandom;
 
 /**
  * A randomized driver for {@link BlockExchange}: peers that are honest, lie (bad blocks), stay silent or say
- * "don't have", an origin that sometimes fails. It checks the policy's invariants after every step and records
+ * "don't have", that report "fetching" for a while and then answer honestly, or that report "fetching" forever;
+ * an origin that sometimes fails. It checks the policy's invariants after every step and records
  * what happened so tests can assert on the outcome.
  */
 final class ExchangeHarness {
-    enum Behaviour { HONEST, BAD_BLOCKS, SILENT, DONT_HAVE }
+    enum Behaviour { HONEST, BAD_BLOCKS, SILENT, DONT_HAVE, FETCHING_THEN_HONEST, FETCHING_FOREVER }
 
     private static final long MS = 1_000_000L;
 
@@ -27,6 +28,9 @@ final class ExchangeHarness {
     final double originFailureRate;
 
     final Map<Long, Set<Integer>> outstanding = new HashMap<>();
+    /** When each outstanding peer request was sent, by {@link #key}. */
+    private final Map<Long, Long> requestedAt = new HashMap<>();
+    int fetchingNotices;
     final Set<Integer> originOutstanding = new HashSet<>();
     final List<Integer> lookups = new ArrayList<>();
     final Set<Integer> delivered = new HashSet<>();
@@ -90,7 +94,17 @@ final class ExchangeHarness {
                 continue;
             }
             for (int block : e.getValue()) {
-                choices.add(() -> answerPeer(peer, block));
+                switch (peers[(int) peer]) {
+                    case FETCHING_FOREVER -> choices.add(() -> fetching(peer, block));
+                    case FETCHING_THEN_HONEST -> choices.add(() -> {
+                        if (random.nextInt(3) == 0) {
+                            answerPeer(peer, block);
+                        } else {
+                            fetching(peer, block);
+                        }
+                    });
+                    default -> choices.add(() -> answerPeer(peer, block));
+                }
             }
         }
         for (int block : originOutstanding) {
@@ -102,10 +116,16 @@ final class ExchangeHarness {
         return choices;
     }
 
+    private void fetching(long peer, int block) {
+        fetchingNotices++;
+        handle(new ExchangeEvent.PeerFetching(peer, block));
+    }
+
     private void answerPeer(long peer, int block) {
         outstanding.get(peer).remove(block);
+        requestedAt.remove(key(peer, block));
         switch (peers[(int) peer]) {
-            case HONEST -> {
+            case HONEST, FETCHING_THEN_HONEST -> {
                 if (has[(int) peer][block]) {
                     lastValidSource = peer;
                     lastValidBlock = block;
@@ -116,7 +136,7 @@ final class ExchangeHarness {
             }
             case BAD_BLOCKS -> handle(new ExchangeEvent.BlockReceived(peer, block, false));
             case DONT_HAVE -> handle(new ExchangeEvent.DontHave(peer, block));
-            case SILENT -> throw new AssertionError("silent peers never answer");
+            case SILENT, FETCHING_FOREVER -> throw new AssertionError(peers[(int) peer] + " peers never answer");
         }
     }
 
@@ -150,6 +170,24 @@ final class ExchangeHarness {
         lastValidSource = Long.MIN_VALUE;
         lastValidBlock = -1;
         checkLimits();
+        if (event instanceof ExchangeEvent.Tick) {
+            checkRequestAges();
+        }
+    }
+
+    /** After a tick, no peer request is older than the longest that notices may keep it alive. */
+    private void checkRequestAges() {
+        long bound = Math.max(config.requestTimeout(), config.maxFetchingWait());
+        for (var e : requestedAt.entrySet()) {
+            if (now - e.getValue() >= bound) {
+                throw new AssertionError("a peer request (key " + e.getKey() + ") is " + (now - e.getValue())
+                        + " ns old after a tick, bound " + bound);
+            }
+        }
+    }
+
+    private static long key(long peer, int block) {
+        return (peer << 32) ^ (block & 0xFFFFFFFFL);
     }
 
     private void apply(ExchangeAction action) {
@@ -163,6 +201,7 @@ final class ExchangeHarness {
                 if (!outstanding.computeIfAbsent(r.peer(), p -> new HashSet<>()).add(r.block())) {
                     throw new AssertionError("asked peer " + r.peer() + " twice for block " + r.block());
                 }
+                requestedAt.put(key(r.peer(), r.block()), now);
             }
             case ExchangeAction.RequestOrigin o -> {
                 originRequests++;
@@ -176,6 +215,7 @@ final class ExchangeHarness {
                     originOutstanding.remove(c.block());
                 } else {
                     outstanding.getOrDefault(c.source(), new HashSet<>()).remove(c.block());
+                    requestedAt.remove(key(c.source(), c.block()));
                 }
             }
             case ExchangeAction.FindProviders f -> lookups.add(f.block());
@@ -191,6 +231,7 @@ final class ExchangeHarness {
             }
             case ExchangeAction.Disconnect d -> {
                 outstanding.remove(d.peer());
+                requestedAt.keySet().removeIf(k -> k >> 32 == d.peer());
                 if (d.banned()) {
                     bannedUntil.put(d.peer(), now + config.banDuration());
                 }
