@@ -202,13 +202,23 @@ public final class Archive {
     return reader(entry);
   }
 
+  /**
+   * The reader of {@code entry}; one shared instance per version and table. Keyed by the table's SHA-256
+   * as well as the name: a version replaced on the origin ({@code publish --force}) is another table, so
+   * it gets its own reader and never the bytes of the one it replaced.
+   */
   public ImageReader reader(Catalog.Entry entry) throws IOException {
-    ImageReader r = readers.get(entry.id());
+    String key = readerKey(entry);
+    ImageReader r = readers.get(key);
     if (r != null) {
       return r;
     }
     ImageTable t = table(entry);
-    return readers.computeIfAbsent(entry.id(), id -> new ImageReader(t, loader, config.readahead(), store.config().decodedBytes()));
+    return readers.computeIfAbsent(key, k -> new ImageReader(t, loader, config.readahead(), store.config().decodedBytes()));
+  }
+
+  private static String readerKey(Catalog.Entry entry) {
+    return entry.id() + "@" + java.util.HexFormat.of().formatHex(entry.tableDigest());
   }
 
   public BlockLoader blocks() {

@@ -32,7 +32,15 @@ import org.oscircular.protocol.format.Catalog;
  * that cannot be delivered fails the read with EIO and one log line naming image, block, offset and
  * sources. Opening a version for the first time starts its boot-profile prefetch in the background.
  * Versions published after the mount appear when the archive takes a newer catalog ({@link #reload});
- * versions only come, never go (retired ones stay readable), and a listed file's bytes never change.
+ * versions only come, never go (retired ones stay readable).
+ *
+ * <p>The mount keeps file pages across opens ({@code kernel_cache}: libfuse opens every file with
+ * {@code FOPEN_KEEP_CACHE}), so a second read of the same bytes never reaches this process. That is right
+ * because a path's bytes are those of one signed table: retiring or re-signing a catalog leaves a version's
+ * table as it is. The one way a path can change bytes is a version replaced on the origin
+ * ({@code publish --force}: same name, another table). {@link #reload} then waits for the reads that
+ * resolved the path to the old table and invalidates the kernel's pages and attributes of that path, so no
+ * page of the old bytes outlives the switch.
  */
 final class ArchiveFileSystem implements FuseOperations {
   private static final System.Logger LOG = System.getLogger(ArchiveFileSystem.class.getName());
@@ -43,22 +51,54 @@ final class ArchiveFileSystem implements FuseOperations {
   private final Executor background;
   private final InstantSource clock;
   private final Sleeper sleeper;
-  /** image name → version → catalog entry; an immutable snapshot, replaced by {@link #reload}. */
-  private volatile Map<String, Map<String, Catalog.Entry>> tree;
-  /** When the tree last changed: the directories' modification time. */
-  private volatile Instant treeTime;
+  /** The current tree; replaced by {@link #reload}. */
+  private volatile Tree tree;
+  private final KernelCacheInvalidator invalidator;
+  /** READ requests this filesystem answered (tests: pages kept by the kernel never get here). */
+  private final java.util.concurrent.atomic.LongAdder readRequests = new java.util.concurrent.atomic.LongAdder();
   private final Map<String, BootPrefetcher> prefetchers = new ConcurrentHashMap<>();
   private final Instant mountTime;
 
-  ArchiveFileSystem(Archive archive, Errno errno, Executor background, InstantSource clock, Sleeper sleeper) {
+  /**
+   * image name → version → catalog entry (immutable), when it last changed (the directories' modification
+   * time), and the READ requests in progress that resolved their path in it.
+   */
+  private static final class Tree {
+    final Map<String, Map<String, Catalog.Entry>> versions;
+    final Instant time;
+    final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+
+    Tree(Map<String, Map<String, Catalog.Entry>> versions, Instant time) {
+      this.versions = versions;
+      this.time = time;
+    }
+
+    /** Blocks until no READ that resolved its path in this tree is in progress. */
+    synchronized void awaitNoReads() throws InterruptedException {
+      while (reads.get() > 0) {
+        wait(1000);
+      }
+    }
+
+    void readDone() {
+      if (reads.decrementAndGet() == 0) {
+        synchronized (this) {
+          notifyAll();
+        }
+      }
+    }
+  }
+
+  ArchiveFileSystem(Archive archive, Errno errno, Executor background, InstantSource clock, Sleeper sleeper,
+      KernelCacheInvalidator invalidator) {
     this.archive = archive;
     this.errno = errno;
     this.background = background;
     this.clock = clock;
     this.sleeper = sleeper;
+    this.invalidator = invalidator;
     this.mountTime = clock.instant();
-    this.tree = snapshot(archive.versions());
-    this.treeTime = mountTime;
+    this.tree = new Tree(snapshot(archive.versions()), mountTime);
   }
 
   private static Map<String, Map<String, Catalog.Entry>> snapshot(List<Catalog.Entry> versions) {
@@ -70,15 +110,43 @@ final class ArchiveFileSystem implements FuseOperations {
     return java.util.Collections.unmodifiableMap(t);
   }
 
-  /** Takes the archive's current catalog: new versions appear in the tree. Returns whether anything changed. */
-  boolean reload() {
+  /**
+   * Takes the archive's current catalog: new versions appear in the tree; a path whose version now has
+   * another table is invalidated in the kernel once the reads of its old bytes are done. Returns whether
+   * anything changed.
+   */
+  synchronized boolean reload() {
+    Tree old = tree;
     var next = snapshot(archive.versions());
-    if (next.equals(tree)) {
+    if (next.equals(old.versions)) {
       return false;
     }
-    tree = next;
-    treeTime = clock.instant();
+    List<String> replaced = new java.util.ArrayList<>();
+    next.forEach((name, versions) -> versions.forEach((version, e) -> {
+      Catalog.Entry before = old.versions.getOrDefault(name, Map.of()).get(version);
+      if (before != null && !java.util.Arrays.equals(before.tableDigest(), e.tableDigest())) {
+        replaced.add("/" + name + "/" + version + SUFFIX);
+      }
+    }));
+    tree = new Tree(next, clock.instant());
+    if (!replaced.isEmpty()) {
+      try {
+        old.awaitNoReads();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      for (String path : replaced) {
+        int rc = invalidator.invalidate(path);
+        LOG.log(System.Logger.Level.WARNING, path + " was replaced on the origin (another table for the same "
+            + "version); the kernel's cached pages of it are dropped" + (rc == 0 ? "" : " (none were cached: " + rc + ")"));
+      }
+    }
     return true;
+  }
+
+  /** READ requests answered so far. */
+  long readRequests() {
+    return readRequests.sum();
   }
 
   @Override
@@ -103,11 +171,15 @@ final class ArchiveFileSystem implements FuseOperations {
   private record VersionFile(Catalog.Entry entry) implements Node {}
 
   private Node resolve(String path) {
+    return resolve(tree, path);
+  }
+
+  private static Node resolve(Tree tree, String path) {
     if (path.equals("/")) {
       return new Root();
     }
     String[] parts = path.substring(1).split("/", -1);
-    Map<String, Catalog.Entry> versions = tree.get(parts[0]);
+    Map<String, Catalog.Entry> versions = tree.versions.get(parts[0]);
     if (versions != null && parts.length == 1) {
       return new ImageDir(parts[0], versions);
     }
@@ -123,7 +195,12 @@ final class ArchiveFileSystem implements FuseOperations {
 
   @Override
   public void init(FuseConnInfo conn, FuseConfig cfg) {
-    LOG.log(System.Logger.Level.DEBUG, "FUSE protocol " + conn.protoMajor() + "." + conn.protoMinor());
+    LOG.log(System.Logger.Level.DEBUG, "FUSE protocol " + conn.protoMajor() + "." + conn.protoMinor()
+        + ", kernel_cache " + cfg.kernelCache());
+    if (cfg.kernelCache() == 0) {
+      LOG.log(System.Logger.Level.WARNING, "kernel_cache is off: every open drops the file's cached pages");
+    }
+    invalidator.captureFromContext();
   }
 
   @Override
@@ -140,16 +217,17 @@ final class ArchiveFileSystem implements FuseOperations {
     if (n == null) {
       return -errno.enoent();
     }
+    Tree t = tree;
     switch (n) {
       case Root r -> {
         stat.setMode(Stat.S_IFDIR | 0555);
-        stat.setNLink((short) (2 + tree.size()));
-        stat.mTime().set(treeTime);
+        stat.setNLink((short) (2 + t.versions.size()));
+        stat.mTime().set(t.time);
       }
       case ImageDir d -> {
         stat.setMode(Stat.S_IFDIR | 0555);
         stat.setNLink((short) 2);
-        stat.mTime().set(treeTime);
+        stat.mTime().set(t.time);
       }
       case VersionFile f -> fileStat(f.entry(), stat);
     }
@@ -182,7 +260,7 @@ final class ArchiveFileSystem implements FuseOperations {
         case Root r -> {
           filler.fill(".");
           filler.fill("..");
-          for (String name : tree.keySet()) {
+          for (String name : tree.versions.keySet()) {
             filler.fill(name);
           }
         }
@@ -246,7 +324,25 @@ final class ArchiveFileSystem implements FuseOperations {
 
   @Override
   public int read(String path, ByteBuffer buf, long count, long offset, FileInfo fi) {
-    Node n = resolve(path);
+    readRequests.increment();
+    Tree t;
+    while (true) { // register with the current tree, so reload can wait for the reads that resolved in it
+      t = tree;
+      t.reads.incrementAndGet();
+      if (t == tree) {
+        break;
+      }
+      t.readDone();
+    }
+    try {
+      return read(t, path, buf, count, offset);
+    } finally {
+      t.readDone();
+    }
+  }
+
+  private int read(Tree t, String path, ByteBuffer buf, long count, long offset) {
+    Node n = resolve(t, path);
     if (!(n instanceof VersionFile f)) {
       return -errno.enoent();
     }
@@ -289,6 +385,9 @@ final class ArchiveFileSystem implements FuseOperations {
 
   @Override
   public void destroy() {
+    synchronized (this) { // not while reload invalidates: the struct fuse goes away after this
+      invalidator.forget();
+    }
     prefetchers.values().forEach(BootPrefetcher::stop);
   }
 }

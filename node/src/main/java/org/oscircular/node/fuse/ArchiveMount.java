@@ -58,11 +58,14 @@ public final class ArchiveMount implements AutoCloseable {
     }
     var builder = Fuse.builder();
     builder.setLibraryPath(lib);
-    var fs = new ArchiveFileSystem(archive, builder.errno(), background, clock, sleeper);
+    var fs = new ArchiveFileSystem(archive, builder.errno(), background, clock, sleeper,
+        new KernelCacheInvalidator(lib));
     Fuse fuse = builder.build(fs);
-    // A listed file's name, size and bytes never change while mounted: the kernel may keep pages across
-    // opens (kernel_cache) and names and attributes for an hour instead of asking again every second.
-    // Names that do not exist are not cached as missing: a version published later must appear.
+    // A listed file's name, size and bytes do not change while mounted (a version replaced on the origin is
+    // invalidated explicitly, see ArchiveFileSystem.reload): the kernel may keep pages across opens
+    // (kernel_cache: libfuse sets keep_cache on every open) and names and attributes for an hour instead of
+    // asking again every second. Names that do not exist are not cached as missing: a version published
+    // later must appear.
     String options = "ro,kernel_cache,entry_timeout=3600,attr_timeout=3600,negative_timeout=0"
         + ",fsname=circular,subtype=circular,default_permissions" + (isRoot() ? ",allow_other" : "");
     try {
@@ -105,6 +108,11 @@ public final class ArchiveMount implements AutoCloseable {
     } catch (TimeoutException | RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "cleanup after a failed mount: " + e.getMessage());
     }
+  }
+
+  /** READ requests that reached this process (pages the kernel kept are served without one). */
+  long readRequests() {
+    return fs.readRequests();
   }
 
   public Path mountPoint() {

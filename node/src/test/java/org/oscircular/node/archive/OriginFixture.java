@@ -71,6 +71,8 @@ public final class OriginFixture {
     Path tp = root.resolve(OriginLayout.table(name, version));
     Files.createDirectories(tp.getParent());
     Files.write(tp, signed);
+    // Publishing a version again replaces it (as publish --force does).
+    entries.removeIf(e -> e.name().equals(name) && e.version().equals(version));
     entries.add(new Catalog.Entry(name, version, Digests.sha256(signed), image.length, NOW, false));
     writeCatalog(NOW.plus(Duration.ofDays(30)));
     return table;
