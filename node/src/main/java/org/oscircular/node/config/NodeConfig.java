@@ -134,7 +134,8 @@ public final class NodeConfig {
     }
     integer("fetch.retries", 1, 100);
     for (String k : List.of("catalog.refresh-interval", "fetch.timeout", "fetch.backoff", "p2p.idle-timeout", "mdns.interval",
-        "exchange.request-timeout", "exchange.origin-hedge-delay")) {
+        "exchange.request-timeout", "exchange.origin-hedge-delay", "exchange.fetching-interval",
+        "exchange.max-fetching-wait")) {
       duration(k);
     }
     size("prefetch.bandwidth");

@@ -60,13 +60,14 @@ final class ArchiveBlockProvider implements BlockProvider {
   }
 
   @Override
-  public Optional<byte[]> serve(BlockName name) throws IOException {
+  public Optional<byte[]> serve(BlockName name, Runnable loading) throws IOException {
     BlockEntry.Stored entry = index.get(name);
     if (entry == null) {
       return Optional.empty();
     }
     Optional<byte[]> data = archive.store().getForUpload(entry);
     if (data.isEmpty() && fetchThrough.test(name)) {
+      loading.run();
       data = Optional.of(archive.blocks().load(entry).stored());
     }
     if (corruptUploads && data.isPresent()) {

@@ -141,7 +141,7 @@ public final class CircularNode implements AutoCloseable {
       provider.refreshIndex();
       PeerExchanges.serve(host, provider, background, config.integer("exchange.max-uploads", 1, 100_000),
           config.size("exchange.upload-bandwidth"), seed ? BlockMessage.Role.SEED : BlockMessage.Role.CLIENT,
-          registry);
+          registry, timers);
     }
     for (String listen : config.list("p2p.listen")) {
       Multiaddr bound = host.listen(Multiaddr.parse(listen));
@@ -233,6 +233,12 @@ public final class CircularNode implements AutoCloseable {
   /** The exchange policy's knobs from the exchange.* keys; the rest keep the policy's defaults. */
   static ExchangeConfig exchangeConfig(NodeConfig c) throws NodeConfig.ConfigException {
     ExchangeConfig d = ExchangeConfig.defaults();
+    var fetching = c.duration("exchange.fetching-interval");
+    var timeout = c.duration("exchange.request-timeout");
+    if (fetching.toMillis() < 100 || fetching.toMinutes() > 10 || fetching.compareTo(timeout) >= 0) {
+      throw new NodeConfig.ConfigException("exchange.fetching-interval must be within 100ms..10m and below "
+          + "exchange.request-timeout (" + timeout.toMillis() + "ms), got " + fetching.toMillis() + "ms");
+    }
     return new ExchangeConfig(
         c.integer("exchange.peer-requests-per-peer", 1, 100_000),
         c.integer("exchange.peer-requests", 1, 100_000),
@@ -245,7 +251,10 @@ public final class CircularNode implements AutoCloseable {
         c.duration("exchange.ban-duration").toNanos(),
         d.maxLookups(),
         d.lookupRetryDelay(),
-        d.maxOriginAttempts());
+        d.maxOriginAttempts(),
+        d.maxPeerRecords(),
+        c.duration("exchange.fetching-interval").toNanos(),
+        c.duration("exchange.max-fetching-wait").toNanos());
   }
 
   private final java.util.Set<Multiaddr> dialing = java.util.concurrent.ConcurrentHashMap.newKeySet();

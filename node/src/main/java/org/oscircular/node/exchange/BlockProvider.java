@@ -11,7 +11,9 @@ public interface BlockProvider {
 
   /**
    * Stored bytes of {@code name} for a peer, or empty when this node does not serve it. May block (cache
-   * read, or a fetch-through load); runs on an upload thread, never on an I/O thread.
+   * read, or a fetch-through load); runs on an upload thread, never on an I/O thread. Calls {@code loading}
+   * (at most once) just before it starts loading a block it does not hold, so the requester can be told to
+   * wait for it.
    */
-  Optional<byte[]> serve(BlockName name) throws IOException;
+  Optional<byte[]> serve(BlockName name, Runnable loading) throws IOException;
 }

@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.oscircular.node.p2p.FramedMessages;
 import org.oscircular.node.p2p.Host;
@@ -18,7 +21,9 @@ import org.oscircular.protocol.blocks.BlockSession.Inbound;
 /**
  * The holder side of {@code /circular/blocks/1.0.0}: answers have-queries and wants from peers out of a
  * {@link BlockProvider}, within upload limits. Reads happen on the upload executor, so serving never runs
- * on an I/O thread nor competes with this node's own reads for them.
+ * on an I/O thread nor competes with this node's own reads for them. While the provider loads a block it
+ * did not hold (fetch-through), a requester whose Hello asked for them gets a {@code Fetching} notice at
+ * once and then at the interval it asked for, until its want is answered.
  */
 public final class BlockService {
   public static final String PROTOCOL = "/circular/blocks/1.0.0";
@@ -32,10 +37,12 @@ public final class BlockService {
   private final BlockMessage.Role role;
   private final Supplier<List<byte[]>> completeTables;
   private final ExchangeMetrics metrics;
+  private final ScheduledExecutorService timers;
 
   BlockService(BlockProvider provider, Executor uploads, UploadLimiter limiter, BlockMessage.Role role,
-      Supplier<List<byte[]>> completeTables, ExchangeMetrics metrics) {
+      Supplier<List<byte[]>> completeTables, ExchangeMetrics metrics, ScheduledExecutorService timers) {
     this.provider = provider;
+    this.timers = timers;
     this.uploads = uploads;
     this.limiter = limiter;
     this.role = role;
@@ -109,10 +116,11 @@ public final class BlockService {
     }
     try {
       uploads.execute(() -> {
+        var notices = new FetchingNotices(s, session, w.id());
         try {
           Optional<byte[]> data;
           try {
-            data = provider.serve(w.name());
+            data = provider.serve(w.name(), notices::start);
           } catch (IOException | RuntimeException e) {
             LOG.log(Level.WARNING, "serving block {0} to {1} failed: {2}", w.name(), s.remotePeer(), e.getMessage());
             data = Optional.empty();
@@ -130,12 +138,63 @@ public final class BlockService {
           Thread.currentThread().interrupt();
           s.reset();
         } finally {
+          notices.stop();
           limiter.finish();
         }
       });
     } catch (RejectedExecutionException e) {
       limiter.finish();
       s.reset();
+    }
+  }
+
+  /** The Fetching notices of one want while its block loads; start and stop run on the want's upload thread. */
+  private final class FetchingNotices {
+    private final P2pStream stream;
+    private final BlockSession session;
+    private final long id;
+    private ScheduledFuture<?> repeat;
+
+    FetchingNotices(P2pStream stream, BlockSession session, long id) {
+      this.stream = stream;
+      this.session = session;
+      this.id = id;
+    }
+
+    void start() {
+      int interval;
+      synchronized (session) {
+        interval = session.peerFetchingIntervalMillis();
+      }
+      if (interval == 0 || repeat != null) {
+        return; // the requester does not understand Fetching
+      }
+      notice();
+      try {
+        repeat = timers.scheduleAtFixedRate(this::notice, interval, interval, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException e) {
+        LOG.log(Level.DEBUG, "no fetching notices for want {0} of {1}: shutting down", id, stream.remotePeer());
+      }
+    }
+
+    /**
+     * Sends one notice unless the want is answered. Written under the session's lock: an answer is taken from
+     * the session under the same lock, so no notice can follow the answer on the wire.
+     */
+    private void notice() {
+      synchronized (session) {
+        BlockMessage.Fetching f = session.fetching(id);
+        if (f != null) {
+          send(stream, f);
+          metrics.fetchingNoticeSent();
+        }
+      }
+    }
+
+    void stop() {
+      if (repeat != null) {
+        repeat.cancel(false);
+      }
     }
   }
 

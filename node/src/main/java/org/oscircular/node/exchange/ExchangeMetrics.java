@@ -20,6 +20,8 @@ final class ExchangeMetrics {
   private final Counter busy;
   private final Counter unavailable;
   private final Counter lookups;
+  private final Counter fetchingSent;
+  private final Counter fetchingReceived;
   private final java.util.concurrent.atomic.AtomicInteger peers = new java.util.concurrent.atomic.AtomicInteger();
   private final java.util.concurrent.atomic.AtomicInteger seeds = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -38,6 +40,8 @@ final class ExchangeMetrics {
     busy = registry.counter("circular.exchange.busy.answers");
     unavailable = registry.counter("circular.exchange.unavailable");
     lookups = registry.counter("circular.exchange.provider.lookups");
+    fetchingSent = registry.counter("circular.exchange.fetching.notices", "direction", "sent");
+    fetchingReceived = registry.counter("circular.exchange.fetching.notices", "direction", "received");
     registry.gauge("circular.exchange.peers", peers);
     registry.gauge("circular.exchange.seeds", seeds);
   }
@@ -91,6 +95,14 @@ final class ExchangeMetrics {
 
   void lookup() {
     lookups.increment();
+  }
+
+  void fetchingNoticeSent() {
+    fetchingSent.increment();
+  }
+
+  void fetchingNoticeReceived() {
+    fetchingReceived.increment();
   }
 
   void protocolError(PeerId peer) {

@@ -63,6 +63,8 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
   private final LanClassifier lan;
   /** A seed fetches from other seeds or the origin, never through clients. */
   private final boolean seedRole;
+  /** How often peers loading a block for us should say so (asked for in our Hello). */
+  private final long fetchingIntervalMillis;
 
   // Loop-thread state.
   private final Map<Integer, Pending> pending = new HashMap<>();
@@ -123,6 +125,7 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
     this.host = host;
     this.seedRole = seed;
     this.policy = new BlockExchange(config, random);
+    this.fetchingIntervalMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(config.fetchingInterval()));
     this.origins = origins;
     this.originPool = originPool;
     this.loop = loop;
@@ -198,7 +201,7 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
 
   private CompletableFuture<PeerLink> link(PeerState st) {
     if (st.link == null || (st.link.isDone() && (st.link.isCompletedExceptionally() || st.link.join().isBroken()))) {
-      st.link = PeerLink.open(host, st.id);
+      st.link = PeerLink.open(host, st.id, fetchingIntervalMillis);
       st.link.thenCompose(PeerLink::hello).thenAccept(h -> loop.execute(() -> {
         st.seed = h.role() == BlockMessage.Role.SEED;
         if (st.seed) {
@@ -414,7 +417,11 @@ public final class PeerExchange implements BlockSource, AutoCloseable {
     }
     BlockEntry.Stored entry = p.entry;
     String label = st.label();
-    link(st).thenCompose(l -> l.want(entry.name())).whenComplete((reply, err) -> {
+    Runnable fetching = () -> {
+      metrics.fetchingNoticeReceived();
+      post(new ExchangeEvent.PeerFetching(handle, block));
+    };
+    link(st).thenCompose(l -> l.want(entry.name(), fetching)).whenComplete((reply, err) -> {
       // Verify off the loop thread; only the verdict goes to the policy.
       ExchangeEvent ev;
       if (err != null) {

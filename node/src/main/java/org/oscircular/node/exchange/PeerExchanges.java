@@ -23,11 +23,14 @@ public final class PeerExchanges {
     return new PeerExchange(host, config, seed, random, origins, originPool, loop, nanoTime, metrics(registry));
   }
 
-  /** The serving half: answers {@code /circular/blocks/1.0.0} from {@code provider} within upload limits. */
+  /**
+   * The serving half: answers {@code /circular/blocks/1.0.0} from {@code provider} within upload limits;
+   * {@code timers} paces the Fetching notices of blocks being loaded for a peer.
+   */
   public static void serve(Host host, BlockProvider provider, Executor uploads, int maxUploads, long bytesPerSecond,
-      BlockMessage.Role role, MeterRegistry registry) {
+      BlockMessage.Role role, MeterRegistry registry, ScheduledExecutorService timers) {
     new BlockService(provider, uploads, new UploadLimiter(maxUploads, bytesPerSecond, System::nanoTime, Sleeper.SYSTEM),
-        role, List::of, metrics(registry)).register(host);
+        role, List::of, metrics(registry), timers).register(host);
   }
 
   private static final java.util.Map<MeterRegistry, ExchangeMetrics> METRICS =

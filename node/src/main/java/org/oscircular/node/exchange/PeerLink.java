@@ -38,19 +38,24 @@ final class PeerLink {
   private final P2pStream stream;
   private final BlockSession session = new BlockSession(1);
   private final ArrayDeque<Queued> queue = new ArrayDeque<>();
-  private final Map<BlockName, ArrayDeque<CompletableFuture<Reply>>> waiting = new HashMap<>();
+  private final Map<BlockName, ArrayDeque<Queued>> waiting = new HashMap<>();
   private final CompletableFuture<BlockMessage.Hello> hello = new CompletableFuture<>();
   private final Map<List<BlockName>, ArrayDeque<CompletableFuture<boolean[]>>> queries = new HashMap<>();
   private Throwable broken;
 
-  private record Queued(BlockName name, CompletableFuture<Reply> reply) {}
+  /** A want and what to run for each Fetching notice the peer sends about it. */
+  private record Queued(BlockName name, CompletableFuture<Reply> reply, Runnable onFetching) {}
 
   private PeerLink(PeerId peer, P2pStream stream) {
     this.peer = peer;
     this.stream = stream;
   }
 
-  static CompletableFuture<PeerLink> open(Host host, PeerId peer) {
+  /**
+   * Opens a block stream to {@code peer}; {@code fetchingIntervalMillis} > 0 asks it for a Fetching notice that
+   * often while it loads a block we want.
+   */
+  static CompletableFuture<PeerLink> open(Host host, PeerId peer, long fetchingIntervalMillis) {
     return host.openStream(peer, BlockService.PROTOCOL).thenApply(stream -> {
       var link = new PeerLink(peer, stream);
       stream.setListener(FramedMessages.listener(BlockMessageCodec.MAX_MESSAGE_BYTES, new FramedMessages.Handler() {
@@ -66,7 +71,7 @@ final class PeerLink {
       }));
       BlockMessage.Hello ours;
       synchronized (link) {
-        ours = link.session.hello(BlockMessage.Role.CLIENT, List.of());
+        ours = link.session.hello(BlockMessage.Role.CLIENT, List.of(), fetchingIntervalMillis);
       }
       stream.write(FramedMessages.frame(BlockMessageCodec.encode(ours)));
       return link;
@@ -86,14 +91,15 @@ final class PeerLink {
     return broken != null;
   }
 
-  CompletableFuture<Reply> want(BlockName name) {
+  /** Wants a block; {@code onFetching} runs (on the stream's thread) for each Fetching notice about it. */
+  CompletableFuture<Reply> want(BlockName name, Runnable onFetching) {
     var reply = new CompletableFuture<Reply>();
     synchronized (this) {
       if (broken != null) {
         reply.completeExceptionally(broken);
         return reply;
       }
-      queue.add(new Queued(name, reply));
+      queue.add(new Queued(name, reply, onFetching));
     }
     pump();
     return reply;
@@ -124,7 +130,7 @@ final class PeerLink {
         }
         Queued q = queue.poll();
         w = session.want(q.name());
-        waiting.computeIfAbsent(q.name(), n -> new ArrayDeque<>()).add(q.reply());
+        waiting.computeIfAbsent(q.name(), n -> new ArrayDeque<>()).add(q);
       }
       stream.write(FramedMessages.frame(BlockMessageCodec.encode(w)));
     }
@@ -136,6 +142,7 @@ final class PeerLink {
     Reply reply = null;
     CompletableFuture<boolean[]> queryTarget = null;
     boolean[] has = null;
+    Runnable fetching = null;
     synchronized (this) {
       in = session.receive(body);
       switch (in) {
@@ -160,6 +167,10 @@ final class PeerLink {
           target = take(b.name());
           reply = new Reply.Busy(b.retryAfterMillis());
         }
+        case Inbound.PeerFetching f -> {
+          var q = waiting.get(f.name());
+          fetching = q == null || q.isEmpty() ? null : q.peek().onFetching();
+        }
         default -> { }
       }
     }
@@ -175,6 +186,9 @@ final class PeerLink {
       fail(new IOException("peer " + peer + " sent requests on our stream"));
       return;
     }
+    if (fetching != null) {
+      fetching.run();
+    }
     if (target != null) {
       target.complete(reply);
     }
@@ -186,11 +200,11 @@ final class PeerLink {
 
   private CompletableFuture<Reply> take(BlockName name) {
     var q = waiting.get(name);
-    CompletableFuture<Reply> f = q == null ? null : q.poll();
+    Queued f = q == null ? null : q.poll();
     if (q != null && q.isEmpty()) {
       waiting.remove(name);
     }
-    return f;
+    return f == null ? null : f.reply();
   }
 
   void fail(Throwable cause) {
@@ -202,7 +216,7 @@ final class PeerLink {
       broken = cause;
       queue.forEach(q -> all.add(q.reply()));
       queue.clear();
-      waiting.values().forEach(all::addAll);
+      waiting.values().forEach(qs -> qs.forEach(q -> all.add(q.reply())));
       waiting.clear();
       queries.values().forEach(qs -> qs.forEach(q -> q.completeExceptionally(cause)));
       queries.clear();

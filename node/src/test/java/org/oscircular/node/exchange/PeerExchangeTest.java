@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -19,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -33,6 +38,7 @@ import org.oscircular.node.p2p.HostConfig;
 import org.oscircular.protocol.blocks.BlockMessage;
 import org.oscircular.protocol.exchange.ExchangeConfig;
 import org.oscircular.protocol.exchange.OriginMode;
+import org.oscircular.protocol.exchange.Rendezvous;
 import org.oscircular.protocol.format.BlockEncoder;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.BlockName;
@@ -40,6 +46,7 @@ import org.oscircular.protocol.format.Codec;
 import org.oscircular.protocol.format.OriginLayout;
 import org.oscircular.protocol.p2p.IdentityKey;
 import org.oscircular.protocol.p2p.Multiaddr;
+import org.oscircular.protocol.p2p.PeerId;
 
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class PeerExchangeTest {
@@ -73,7 +80,7 @@ class PeerExchangeTest {
     }
 
     @Override
-    public Optional<byte[]> serve(BlockName name) {
+    public Optional<byte[]> serve(BlockName name, Runnable loading) {
       byte[] b = blocks.get(name);
       if (b == null) {
         return Optional.empty();
@@ -92,21 +99,26 @@ class PeerExchangeTest {
     return p;
   }
 
-  private Host host(MapProvider provider, SimpleMeterRegistry registry) throws IOException {
+  private Host host(BlockProvider provider, SimpleMeterRegistry registry) throws IOException {
     Host h = new Host(IdentityKey.generate(new SecureRandom()), HostConfig.defaults().withIoThreads(2), new SecureRandom());
     closeables.add(h);
     if (provider != null) {
+      ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+      pools.add(timers);
       new BlockService(provider, pool(4), new UploadLimiter(16, 0, System::nanoTime, Sleeper.SYSTEM),
-          BlockMessage.Role.CLIENT, List::of, new ExchangeMetrics(registry)).register(h);
+          BlockMessage.Role.CLIENT, List::of, new ExchangeMetrics(registry), timers).register(h);
     }
     h.listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"));
     return h;
   }
 
   private PeerExchange exchange(Host h, BlockFetcher origins, OriginMode mode, SimpleMeterRegistry registry) {
+    return exchange(h, origins, ExchangeConfig.defaults().withOriginMode(mode), registry);
+  }
+
+  private PeerExchange exchange(Host h, BlockFetcher origins, ExchangeConfig config, SimpleMeterRegistry registry) {
     ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor();
     pools.add(loop);
-    var config = ExchangeConfig.defaults().withOriginMode(mode);
     var ex = new PeerExchange(h, config, false, new SplittableRandom(3), origins, pool(4), loop, System::nanoTime,
         new ExchangeMetrics(registry));
     closeables.add(ex);
@@ -241,5 +253,114 @@ class PeerExchangeTest {
     assertThatThrownBy(() -> ex.fetch(missing.entry()))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("block " + missing.entry().name() + " is unavailable");
+  }
+
+  /**
+   * An HTTP origin on loopback that sends each block slowly (the head at once, then the body in pieces over
+   * {@code duration}) and counts the requests for each block.
+   */
+  private HttpServer slowOrigin(List<Sample> blocks, Duration duration, Map<String, AtomicInteger> requests)
+      throws IOException {
+    Map<String, byte[]> byPath = new ConcurrentHashMap<>();
+    for (Sample s : blocks) {
+      byPath.put("/" + OriginLayout.block(s.entry().name()), s.stored());
+    }
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+    server.setExecutor(pool(16));
+    server.createContext("/", exchange -> {
+      String path = exchange.getRequestURI().getPath();
+      byte[] body = byPath.get(path);
+      requests.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
+      if (body == null) {
+        exchange.sendResponseHeaders(404, -1);
+        exchange.close();
+        return;
+      }
+      exchange.sendResponseHeaders(200, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        int pieces = 6;
+        int step = body.length / pieces;
+        for (int i = 0; i < pieces; i++) {
+          Thread.sleep(duration.dividedBy(pieces));
+          out.write(body, i * step, i == pieces - 1 ? body.length - i * step : step);
+          out.flush();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    server.start();
+    closeables.add(() -> server.stop(0));
+    return server;
+  }
+
+  /** A designated peer: serves what it holds, and loads what it lacks from its origins first (fetch-through). */
+  static final class FetchThroughProvider implements BlockProvider {
+    final Map<BlockName, BlockEntry.Stored> entries = new ConcurrentHashMap<>();
+    final Map<BlockName, byte[]> held = new ConcurrentHashMap<>();
+    final BlockFetcher origins;
+
+    FetchThroughProvider(BlockFetcher origins) {
+      this.origins = origins;
+    }
+
+    @Override
+    public boolean has(BlockName name) {
+      return held.containsKey(name);
+    }
+
+    @Override
+    public Optional<byte[]> serve(BlockName name, Runnable loading) throws IOException {
+      byte[] b = held.get(name);
+      if (b == null && entries.containsKey(name)) {
+        loading.run();
+        b = origins.fetch(entries.get(name)).stored();
+        held.put(name, b);
+      }
+      return Optional.ofNullable(b);
+    }
+  }
+
+  @Test
+  void aRequesterWaitsForADesignatedPeerLoadingFromASlowOriginSoTheOriginServesEachBlockOnce() throws Exception {
+    var registry = new SimpleMeterRegistry();
+    Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
+    List<Sample> all = samples(40, 5);
+    HttpServer origin = slowOrigin(all, Duration.ofMillis(1500), requests);
+    String base = "http://127.0.0.1:" + origin.getAddress().getPort() + "/";
+    var holderOrigins = new BlockFetcher(List.of(Origin.parse(base, 4, Duration.ofSeconds(10))),
+        FetchConfig.defaults(), Sleeper.SYSTEM);
+    var readerOrigins = new BlockFetcher(List.of(Origin.parse(base, 4, Duration.ofSeconds(10))),
+        FetchConfig.defaults(), Sleeper.SYSTEM);
+    var loader = new FetchThroughProvider(holderOrigins);
+    all.forEach(s -> loader.entries.put(s.entry().name(), s.entry()));
+    Host holder = host(loader, registry);
+    Host reader = host(null, registry);
+    // The holder's load (1.5 s) outlasts the request timeout (600 ms) and the hedge (1 s); notices every 200 ms.
+    var config = new ExchangeConfig(4, 32, 4, OriginMode.FALLBACK, 600_000_000L, 1_000_000_000L, 3, 2,
+        600_000_000_000L, 3, 100_000_000L, 3, ExchangeConfig.DEFAULT_MAX_PEER_RECORDS, 200_000_000L,
+        20_000_000_000L);
+    PeerExchange ex = exchange(reader, readerOrigins, config, registry);
+    connect(reader, holder);
+    waitUntil(() -> ex.peers().join().contains(holder.peerId()));
+
+    // Four blocks (one per request slot) that the holder is the designated fetcher of, wanted at once.
+    List<PeerId> lan = List.of(holder.peerId(), reader.peerId());
+    List<Sample> designated = all.stream()
+        .filter(s -> Rendezvous.designated(lan, PeerId::toBytes, s.entry().name().sha1()).equals(holder.peerId()))
+        .limit(4).toList();
+    assertThat(designated).hasSize(4);
+    var fetches = designated.stream().map(s -> ex.fetchAsync(s.entry())).toList();
+    for (int i = 0; i < fetches.size(); i++) {
+      var got = fetches.get(i).get(30, TimeUnit.SECONDS);
+      assertThat(got.stored()).isEqualTo(designated.get(i).stored());
+      assertThat(got.source()).isEqualTo("lan");
+    }
+    for (Sample s : designated) {
+      assertThat(requests.get("/" + OriginLayout.block(s.entry().name())).get())
+          .as("origin requests for block %s", s.entry().name()).isEqualTo(1);
+    }
+    assertThat(counter(registry, "circular.exchange.blocks", "source", "origin")).isZero();
+    assertThat(counter(registry, "circular.exchange.fetching.notices", "direction", "received")).isPositive();
   }
 }

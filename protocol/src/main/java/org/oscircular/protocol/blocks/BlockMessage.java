@@ -12,15 +12,31 @@ public sealed interface BlockMessage {
 
   enum Role { CLIENT, SEED }
 
-  record Hello(int maxInFlight, int maxMessageBytes, Role role, List<byte[]> completeTables) implements BlockMessage {
+  /**
+   * @param fetchingIntervalMillis 0 when the sender does not understand {@link Fetching}; otherwise how often (ms)
+   *     it wants a notice for each of its wants the holder is still loading
+   */
+  record Hello(int maxInFlight, int maxMessageBytes, Role role, List<byte[]> completeTables, int fetchingIntervalMillis)
+      implements BlockMessage {
     public Hello {
       completeTables = List.copyOf(completeTables);
+    }
+
+    /** A Hello from a peer that does not understand {@link Fetching}. */
+    public Hello(int maxInFlight, int maxMessageBytes, Role role, List<byte[]> completeTables) {
+      this(maxInFlight, maxMessageBytes, role, completeTables, 0);
+    }
+
+    /** Whether the sender understands {@link Fetching} notices. */
+    public boolean understandsFetching() {
+      return fetchingIntervalMillis > 0;
     }
 
     @Override
     public boolean equals(Object o) {
       if (!(o instanceof Hello h) || h.maxInFlight != maxInFlight || h.maxMessageBytes != maxMessageBytes
-          || h.role != role || h.completeTables.size() != completeTables.size()) {
+          || h.role != role || h.fetchingIntervalMillis != fetchingIntervalMillis
+          || h.completeTables.size() != completeTables.size()) {
         return false;
       }
       for (int i = 0; i < completeTables.size(); i++) {
@@ -74,4 +90,7 @@ public sealed interface BlockMessage {
   record DontHave(long id, BlockName name) implements BlockMessage {}
 
   record Busy(long id, int retryAfterMillis) implements BlockMessage {}
+
+  /** The holder is still loading the block of want {@code id}; that want will still be answered once. */
+  record Fetching(long id) implements BlockMessage {}
 }

@@ -19,6 +19,9 @@ public final class BlockMessageCodec {
   public static final int MAX_NAMES_PER_QUERY = 1024;
   public static final int MAX_COMPLETE_TABLES = 256;
   public static final int MAX_IN_FLIGHT_LIMIT = 1024;
+  /** Bounds of a non-zero Hello {@code fetching_interval_ms}. */
+  public static final int MIN_FETCHING_INTERVAL_MS = 100;
+  public static final int MAX_FETCHING_INTERVAL_MS = 600_000;
 
   private BlockMessageCodec() {}
 
@@ -29,7 +32,8 @@ public final class BlockMessageCodec {
         var hb = BlocksProto.Hello.newBuilder()
             .setMaxInFlight(h.maxInFlight())
             .setMaxMessageBytes(h.maxMessageBytes())
-            .setRole(h.role() == BlockMessage.Role.SEED ? BlocksProto.Role.SEED : BlocksProto.Role.CLIENT);
+            .setRole(h.role() == BlockMessage.Role.SEED ? BlocksProto.Role.SEED : BlocksProto.Role.CLIENT)
+            .setFetchingIntervalMs(h.fetchingIntervalMillis());
         h.completeTables().forEach(t -> hb.addCompleteTables(ByteString.copyFrom(t)));
         b.setHello(hb);
       }
@@ -55,6 +59,7 @@ public final class BlockMessageCodec {
           BlocksProto.DontHave.newBuilder().setId(d.id()).setName(ByteString.copyFrom(d.name().sha1())));
       case BlockMessage.Busy y ->
           b.setBusy(BlocksProto.Busy.newBuilder().setId(y.id()).setRetryAfterMs(y.retryAfterMillis()));
+      case BlockMessage.Fetching f -> b.setFetching(BlocksProto.Fetching.newBuilder().setId(f.id()));
     }
     return b.build().toByteArray();
   }
@@ -94,11 +99,16 @@ public final class BlockMessageCodec {
           }
           tables.add(t.toByteArray());
         }
+        int fetching = h.getFetchingIntervalMs();
+        if (fetching != 0 && (fetching < MIN_FETCHING_INTERVAL_MS || fetching > MAX_FETCHING_INTERVAL_MS)) {
+          throw new FormatException("hello: fetching_interval_ms " + Integer.toUnsignedString(fetching)
+              + " is neither 0 nor within " + MIN_FETCHING_INTERVAL_MS + ".." + MAX_FETCHING_INTERVAL_MS);
+        }
         var role = switch (h.getRole()) {
           case SEED -> BlockMessage.Role.SEED;
           case CLIENT, ROLE_UNSPECIFIED, UNRECOGNIZED -> BlockMessage.Role.CLIENT;
         };
-        yield new BlockMessage.Hello(h.getMaxInFlight(), h.getMaxMessageBytes(), role, tables);
+        yield new BlockMessage.Hello(h.getMaxInFlight(), h.getMaxMessageBytes(), role, tables, fetching);
       }
       case HAVE_QUERY -> {
         var q = m.getHaveQuery();
@@ -142,6 +152,7 @@ public final class BlockMessageCodec {
         }
         yield new BlockMessage.Busy(m.getBusy().getId(), retry);
       }
+      case FETCHING -> new BlockMessage.Fetching(m.getFetching().getId());
       case BODY_NOT_SET -> throw new FormatException("block message with no body (unknown message type?)");
     };
   }

@@ -15,6 +15,8 @@ import org.oscircular.protocol.format.FormatException;
  */
 public final class BlockSession {
   private final int ourMaxInFlight;
+  /** The Fetching interval our Hello asked for; 0: we said we do not understand Fetching. */
+  private int ourFetchingInterval;
   private BlockMessage.Hello peerHello;
   private long nextId = 1;
   private final Map<Long, BlockName> wants = new HashMap<>();
@@ -49,12 +51,42 @@ public final class BlockSession {
 
     record PeerBusy(BlockName name, int retryAfterMillis) implements Inbound {}
 
+    /** The peer is still loading the block of our want; the want stays outstanding. */
+    record PeerFetching(BlockName name) implements Inbound {}
+
     record ProtocolError(String message) implements Inbound {}
   }
 
-  /** Our Hello, to send first. */
+  /** Our Hello, to send first, saying we do not understand Fetching notices. */
   public BlockMessage.Hello hello(BlockMessage.Role role, List<byte[]> completeTables) {
-    return new BlockMessage.Hello(ourMaxInFlight, BlockMessageCodec.MAX_MESSAGE_BYTES, role, completeTables);
+    return hello(role, completeTables, 0);
+  }
+
+  /**
+   * Our Hello, to send first. {@code fetchingIntervalMillis} > 0 asks the peer for a Fetching notice that often for
+   * each of our wants it is still loading (clamped to the allowed range); 0 asks for none.
+   */
+  public BlockMessage.Hello hello(BlockMessage.Role role, List<byte[]> completeTables, long fetchingIntervalMillis) {
+    ourFetchingInterval = fetchingIntervalMillis <= 0 ? 0 : (int) Math.clamp(fetchingIntervalMillis,
+        BlockMessageCodec.MIN_FETCHING_INTERVAL_MS, BlockMessageCodec.MAX_FETCHING_INTERVAL_MS);
+    return new BlockMessage.Hello(ourMaxInFlight, BlockMessageCodec.MAX_MESSAGE_BYTES, role, completeTables,
+        ourFetchingInterval);
+  }
+
+  /** How often the peer wants Fetching notices (ms), or 0 when it does not understand them or has not said. */
+  public int peerFetchingIntervalMillis() {
+    return peerHello == null ? 0 : peerHello.fetchingIntervalMillis();
+  }
+
+  /**
+   * A Fetching notice for the peer's want {@code id}, or null when none may be sent: the peer's Hello did not ask
+   * for them, or the want is already answered.
+   */
+  public BlockMessage.Fetching fetching(long id) {
+    if (peerFetchingIntervalMillis() == 0 || !servingWants.containsKey(id)) {
+      return null;
+    }
+    return new BlockMessage.Fetching(id);
   }
 
   /** Whether another want may be sent now: the peer's Hello has arrived and its limit is not reached. */
@@ -146,6 +178,14 @@ public final class BlockSession {
         BlockName n = wants.remove(y.id());
         yield n == null ? new Inbound.ProtocolError("busy for unknown want " + y.id())
             : new Inbound.PeerBusy(n, y.retryAfterMillis());
+      }
+      case BlockMessage.Fetching f -> {
+        BlockName n = wants.get(f.id());
+        if (n == null) {
+          yield new Inbound.ProtocolError("fetching notice for unknown want " + f.id());
+        }
+        yield ourFetchingInterval == 0 ? new Inbound.ProtocolError("fetching notice, but our hello asked for none")
+            : new Inbound.PeerFetching(n);
       }
     };
   }

@@ -24,7 +24,7 @@ class BlockMessageCodecTest {
   static BlockMessage randomMessage(long seed) {
     var r = new SplittableRandom(seed);
     long id = r.nextLong();
-    return switch (r.nextInt(7)) {
+    return switch (r.nextInt(8)) {
       case 0 -> {
         List<byte[]> tables = new ArrayList<>();
         for (int i = r.nextInt(4); i > 0; i--) {
@@ -33,7 +33,8 @@ class BlockMessageCodecTest {
           tables.add(t);
         }
         yield new BlockMessage.Hello(1 + r.nextInt(1024), 65536 + r.nextInt(4 * 1024 * 1024),
-            r.nextBoolean() ? BlockMessage.Role.SEED : BlockMessage.Role.CLIENT, tables);
+            r.nextBoolean() ? BlockMessage.Role.SEED : BlockMessage.Role.CLIENT, tables,
+            r.nextBoolean() ? 0 : BlockMessageCodec.MIN_FETCHING_INTERVAL_MS + r.nextInt(600_000 - 100 + 1));
       }
       case 1 -> {
         List<BlockName> names = new ArrayList<>();
@@ -56,6 +57,7 @@ class BlockMessageCodecTest {
         yield new BlockMessage.Block(id, name(r), data);
       }
       case 5 -> new BlockMessage.DontHave(id, name(r));
+      case 6 -> new BlockMessage.Fetching(id);
       default -> new BlockMessage.Busy(id, r.nextInt(600_001));
     };
   }
@@ -81,6 +83,26 @@ class BlockMessageCodecTest {
   void rejectsAReplyToAQueryNeverSent() {
     byte[] body = BlockMessageCodec.encode(new BlockMessage.HaveReply(9, new boolean[3]));
     assertThatThrownBy(() -> BlockMessageCodec.decode(body, id -> -1)).hasMessage("have reply to unknown query 9");
+  }
+
+  @Test
+  void rejectsAHelloAskingForFetchingNoticesTooOften() {
+    byte[] body = org.oscircular.protocol.blocks.proto.BlocksProto.BlockMessage.newBuilder()
+        .setHello(org.oscircular.protocol.blocks.proto.BlocksProto.Hello.newBuilder().setMaxInFlight(1)
+            .setMaxMessageBytes(65536).setFetchingIntervalMs(99))
+        .build().toByteArray();
+    assertThatThrownBy(() -> BlockMessageCodec.decode(body, id -> -1))
+        .isInstanceOf(FormatException.class)
+        .hasMessage("hello: fetching_interval_ms 99 is neither 0 nor within 100..600000");
+  }
+
+  @Test
+  void aHelloWithoutTheFetchingFieldComesFromAPeerThatDoesNotUnderstandIt() throws Exception {
+    byte[] old = org.oscircular.protocol.blocks.proto.BlocksProto.BlockMessage.newBuilder()
+        .setHello(org.oscircular.protocol.blocks.proto.BlocksProto.Hello.newBuilder().setMaxInFlight(1)
+            .setMaxMessageBytes(65536))
+        .build().toByteArray();
+    assertThat(((BlockMessage.Hello) BlockMessageCodec.decode(old, id -> -1)).understandsFetching()).isFalse();
   }
 
   @Test

@@ -47,6 +47,44 @@ class BlockSessionTest {
   }
 
   @Test
+  void aHolderSendsFetchingNoticesOnlyToARequesterThatAskedAndOnlyUntilTheWantIsAnswered() {
+    assertThat(deliver(client.hello(BlockMessage.Role.CLIENT, List.of(), 2500), holder))
+        .isInstanceOf(Inbound.PeerHello.class);
+    assertThat(deliver(holder.hello(BlockMessage.Role.SEED, List.of()), client)).isInstanceOf(Inbound.PeerHello.class);
+    assertThat(holder.peerFetchingIntervalMillis()).isEqualTo(2500);
+    BlockName n = BlockMessageCodecTest.name(random);
+    var got = (Inbound.WantReceived) deliver(client.want(n), holder);
+    for (int i = 0; i < 3; i++) {
+      assertThat(deliver(holder.fetching(got.id()), client)).isEqualTo(new Inbound.PeerFetching(n));
+      assertThat(client.outstandingWants()).isOne();
+    }
+    assertThat(deliver(holder.answerDontHave(got.id()), client)).isEqualTo(new Inbound.NotHeld(n));
+    assertThat(holder.fetching(got.id())).isNull();
+  }
+
+  @Test
+  void noFetchingNoticeGoesToARequesterThatDidNotAskForThem() {
+    handshake();
+    var got = (Inbound.WantReceived) deliver(client.want(BlockMessageCodecTest.name(random)), holder);
+    assertThat(holder.peerFetchingIntervalMillis()).isZero();
+    assertThat(holder.fetching(got.id())).isNull();
+  }
+
+  @Test
+  void anUnexpectedFetchingNoticeIsAProtocolError() {
+    deliver(client.hello(BlockMessage.Role.CLIENT, List.of(), 1000), holder);
+    deliver(holder.hello(BlockMessage.Role.SEED, List.of()), client);
+    assertThat(deliver(new BlockMessage.Fetching(77), client))
+        .isEqualTo(new Inbound.ProtocolError("fetching notice for unknown want 77"));
+    BlockSession old = new BlockSession(8);
+    deliver(old.hello(BlockMessage.Role.CLIENT, List.of()), holder);
+    deliver(holder.hello(BlockMessage.Role.SEED, List.of()), old);
+    var want = old.want(BlockMessageCodecTest.name(random));
+    assertThat(deliver(new BlockMessage.Fetching(want.id()), old))
+        .isEqualTo(new Inbound.ProtocolError("fetching notice, but our hello asked for none"));
+  }
+
+  @Test
   void aPeerExceedingOurLimitIsAProtocolError() {
     handshake();
     deliver(new BlockMessage.Want(1, BlockMessageCodecTest.name(random)), holder);
