@@ -12,12 +12,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.oscircular.node.testing.Await;
 import org.oscircular.node.testing.CliRun;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -64,18 +66,16 @@ class ServeOriginCommandTest {
   }
 
   private static void awaitListening(int port, Thread server) throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (System.nanoTime() < deadline) {
+    Await.atMost(Duration.ofSeconds(15)).until("serve-origin to listen on port " + port, () -> {
       try (var s = new Socket()) {
         s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 200);
-        return;
+        return true;
       } catch (IOException notYet) {
         if (!server.isAlive()) {
           throw new IOException("serve-origin exited early");
         }
-        server.join(50);
+        return false;
       }
-    }
-    throw new IOException("serve-origin did not listen on port " + port + " within 15 s");
+    });
   }
 }

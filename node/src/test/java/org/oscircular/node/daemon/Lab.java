@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.oscircular.node.p2p.IdentityFile;
+import org.oscircular.node.testing.Await;
 import org.oscircular.node.testing.NetnsLab;
 
 /**
@@ -86,14 +88,14 @@ final class Lab implements AutoCloseable {
     nginx = net.host(0).start(List.of("nginx", "-p", conf.toString(), "-c", conf.resolve("nginx.conf").toString(),
         "-g", "daemon off;"), conf.resolve("stdout.log"));
     String url = "http://" + ip + ":" + ORIGIN_PORT + "/";
-    waitFor(() -> {
+    Await.atMost(Duration.ofSeconds(30)).every(Duration.ofMillis(100)).until("nginx to serve " + url, () -> {
       try {
         net.host(1).run("curl", "-sf", "-o", "/dev/null", url + "catalog");
         return true;
       } catch (IOException e) {
         return false;
       }
-    }, 30, "nginx to serve " + url);
+    });
     return url;
   }
 
@@ -158,12 +160,13 @@ final class Lab implements AutoCloseable {
   }
 
   static void awaitLog(Node n, String text, int seconds) throws IOException, InterruptedException {
-    waitFor(() -> {
+    String what = "'" + text + "' in " + n.log();
+    Await.atMost(Duration.ofSeconds(seconds)).every(Duration.ofMillis(100)).until(what, () -> {
       if (!n.process().isAlive()) {
         throw new AssertionError("node on " + n.host().namespace() + " exited: " + tail(n.log()));
       }
-      return Files.exists(n.log()) && Files.readString(n.log()).contains(text);
-    }, seconds, "'" + text + "' in " + n.log() + ": " + tail(n.log()));
+      return Files.exists(n.log()) ? Files.readString(n.log()) : "(no log yet)";
+    }, log -> log.contains(text));
   }
 
   /** SHA-256 of a file read inside the node's mount namespace (where its FUSE mount lives). */
@@ -198,20 +201,6 @@ final class Lab implements AutoCloseable {
       return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
     } catch (IOException e) {
       return "(no log)";
-    }
-  }
-
-  interface Check {
-    boolean ok() throws IOException, InterruptedException;
-  }
-
-  static void waitFor(Check check, int seconds, String what) throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!check.ok()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + seconds + " s waiting for " + what);
-      }
-      Thread.sleep(100);
     }
   }
 

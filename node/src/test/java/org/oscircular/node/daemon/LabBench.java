@@ -3,6 +3,7 @@ package org.oscircular.node.daemon;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.oscircular.node.testing.Await;
 import org.oscircular.node.testing.CliRun;
 import org.oscircular.node.testing.Ext4Images;
 import org.oscircular.node.testing.NetnsLab;
@@ -110,8 +112,9 @@ class LabBench {
       }
       if (exchange) {
         for (Lab.Node n : nodes) {
-          Lab.waitFor(() -> n.metric("circular_exchange_peers", null) == clients - 1, 120,
-              "peers of " + n.host().namespace());
+          Await.atMost(Duration.ofSeconds(120)).every(Duration.ofMillis(100)).until(
+              (clients - 1) + " peers known to " + n.host().namespace(),
+              () -> n.metric("circular_exchange_peers", null), peers -> peers == clients - 1);
         }
       }
       long start = System.nanoTime();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.oscircular.node.testing.Await;
 import org.oscircular.node.testing.CliRun;
 import org.oscircular.node.testing.Ext4Images;
 import org.oscircular.node.testing.NetnsLab;
@@ -81,8 +83,10 @@ class LabSharingTest {
       }
       // A lab that has found itself: every client knows the seed and the other clients.
       for (Lab.Node c : clients) {
-        Lab.waitFor(() -> c.metric("circular_exchange_peers", null) == CLIENTS
-            && c.metric("circular_exchange_seeds", null) == 1, 60, "peers of " + c.host().namespace());
+        Await.atMost(Duration.ofSeconds(60)).every(Duration.ofMillis(100)).until(
+            CLIENTS + " peers and 1 seed known to " + c.host().namespace() + " [peers, seeds]",
+            () -> List.of(c.metric("circular_exchange_peers", null), c.metric("circular_exchange_seeds", null)),
+            m -> m.get(0) == CLIENTS && m.get(1) == 1);
       }
 
       // Every client reads version 1 at once while the seed preheats it.

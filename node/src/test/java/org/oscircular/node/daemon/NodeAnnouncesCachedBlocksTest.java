@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.SplittableRandom;
@@ -19,6 +20,7 @@ import org.oscircular.node.config.NodeConfig;
 import org.oscircular.node.kad.DhtNode;
 import org.oscircular.node.p2p.Host;
 import org.oscircular.node.p2p.HostConfig;
+import org.oscircular.node.testing.Await;
 import org.oscircular.node.testing.CliRun;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.kad.BlockKey;
@@ -78,13 +80,10 @@ class NodeAnnouncesCachedBlocksTest {
         String nodeId = node.host().peerId().toString();
 
         BlockKey fetched = new BlockKey(((BlockEntry.Stored) blocks.get(2)).name().sha1());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        CliRun found;
-        do { // the node announces within kad.announce-delay of caching; poll the operator's view until then
-          found = CliRun.run("dht", "find-providers", fetched.hex(), "--bootstrap", bootstrap,
-              "--listen", "/ip4/127.0.0.1/tcp/0", "--timeout", "10s");
-        } while (found.exitCode() != 0 && System.nanoTime() < deadline);
-        assertThat(found.exitCode()).as(found.out() + found.err()).isZero();
+        // the node announces within kad.announce-delay of caching; poll the operator's view until then
+        CliRun found = Await.atMost(Duration.ofSeconds(30)).until("dht find-providers to find " + fetched.hex(),
+            () -> CliRun.run("dht", "find-providers", fetched.hex(), "--bootstrap", bootstrap,
+                "--listen", "/ip4/127.0.0.1/tcp/0", "--timeout", "10s"), run -> run.exitCode() == 0);
         assertThat(found.out()).contains("1 provider(s)").contains(nodeId);
 
         BlockKey neverFetched = new BlockKey(((BlockEntry.Stored) blocks.getLast()).name().sha1());

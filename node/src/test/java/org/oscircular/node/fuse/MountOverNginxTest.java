@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.oscircular.node.testing.Await;
 import org.oscircular.node.testing.ChildJvm;
 import org.oscircular.node.testing.CliRun;
 import org.oscircular.node.testing.Ext4Images;
@@ -233,11 +234,9 @@ class MountOverNginxTest {
       assertThat(Files.exists(second)).isFalse();
       CliRun.run("publish", v2.toString(), "--name", "testos", "--version", "2", "--origin", growing.toString(),
           "--key", dir.resolve("publisher.key").toString(), "--block-size", "64K").ok();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (!Files.exists(second) && System.nanoTime() < deadline) {
-        Thread.sleep(100); // poll with a deadline: the mount polls the origin every 300 ms
-      }
-      assertThat(second).as("published after mounting").exists();
+      // the mount polls the origin every 300 ms
+      Await.atMost(Duration.ofSeconds(30)).every(Duration.ofMillis(100))
+          .until(second + ", published after mounting, to appear", () -> Files.exists(second));
       try (var list = Files.list(mnt.resolve("testos"))) {
         assertThat(list.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("1.img", "2.img");
       }

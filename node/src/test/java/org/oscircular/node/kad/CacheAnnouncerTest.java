@@ -5,18 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.oscircular.node.cache.CacheConfig;
 import org.oscircular.node.cache.RocksBlockStore;
+import org.oscircular.node.testing.Await;
 import org.oscircular.protocol.format.BlockEncoder;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.Codec;
@@ -81,12 +82,11 @@ class CacheAnnouncerTest {
     }
   }
 
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("no " + what + " within " + WAIT_SECONDS + " s");
-      TimeUnit.MILLISECONDS.sleep(20);
-    }
+  /** What the announcer has done and what it still holds, as one observation. */
+  private record Progress(CacheAnnouncer.Totals totals, int queued) {}
+
+  private static Await waiting() {
+    return Await.atMost(Duration.ofSeconds(WAIT_SECONDS)).every(Duration.ofMillis(20));
   }
 
   @Test
@@ -100,7 +100,8 @@ class CacheAnnouncerTest {
     announcer.start();
 
     List<BlockEntry.Stored> blocks = cache(store, 400); // a burst, as when a machine boots an image
-    await("announcement of 400 blocks", () -> announcer.totals().blocks() >= 400 && announcer.queued() == 0);
+    waiting().until("announcement of 400 blocks with none queued",
+        () -> new Progress(announcer.totals(), announcer.queued()), p -> p.totals().blocks() >= 400 && p.queued() == 0);
     CacheAnnouncer.Totals t = announcer.totals();
     assertEquals(400, t.blocks(), "each block announced once: " + t);
     assertTrue(t.sweeps() <= 4, "batched into a few sweeps, not one per block: " + t);
@@ -121,7 +122,7 @@ class CacheAnnouncerTest {
     store.onStored(announcer::stored);
     announcer.start();
 
-    await("announcement of what the cache held", () -> announcer.totals().blocks() >= 50);
+    waiting().until("announcement of the 50 blocks the cache held", announcer::totals, t -> t.blocks() >= 50);
     assertEquals(1, announcer.totals().sweeps(), "one sweep for the whole cache: " + announcer.totals());
     assertFoundAsProvider(blocks, dht.id(5), dht.node(1));
   }

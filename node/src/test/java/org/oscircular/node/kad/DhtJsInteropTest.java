@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.oscircular.node.cli.CircularCli;
+import org.oscircular.node.testing.Await;
 import org.oscircular.protocol.kad.AnnounceReport;
 import org.oscircular.protocol.kad.AnnounceScheduler;
 import org.oscircular.protocol.kad.BlockKey;
@@ -169,11 +171,8 @@ class DhtJsInteropTest {
       // js's lookups start from its routing table and follow only peers closer than the one that named them, so
       // its provide reaches every server only once it knows them all: wait for its self-lookups to find them
       Set<PeerId> javaServers = Set.of(dht.id(0), dht.id(1), dht.id(2));
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-      while (!Set.copyOf(js.table(0)).containsAll(javaServers)) {
-        if (System.nanoTime() > deadline) throw new AssertionError("js client's table: " + js.table(0));
-        TimeUnit.MILLISECONDS.sleep(100);
-      }
+      Await.atMost(Duration.ofSeconds(WAIT_SECONDS)).every(Duration.ofMillis(100)).until(
+          "the js client's table to hold the 3 Java servers", () -> js.table(0), t -> t.containsAll(javaServers));
 
       // a block Java provides is found by js (GET_PROVIDERS with the 22-byte sha1 multihash)
       BlockKey javaBlock = dht.randomBlock();
@@ -200,14 +199,9 @@ class DhtJsInteropTest {
    * we have read them.
    */
   private void awaitHeldLocally(int j, Multihash key, PeerId provider) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    LookupResult<KadContact> r;
-    do {
-      r = dht.node(j).findProviders(key, 1).get(WAIT_SECONDS, TimeUnit.SECONDS);
-      if (r.rpcs() == 0) break;
-      TimeUnit.MILLISECONDS.sleep(50);
-    } while (System.nanoTime() < deadline);
-    assertEquals(0, r.rpcs(), "Java server " + j + " holds the record for " + key + " itself: " + r);
+    LookupResult<KadContact> r = Await.atMost(Duration.ofSeconds(10)).until(
+        "Java server " + j + " to hold the record for " + key + " itself (a lookup with no rpcs)",
+        () -> dht.node(j).findProviders(key, 1).get(WAIT_SECONDS, TimeUnit.SECONDS), found -> found.rpcs() == 0);
     assertEquals(List.of(provider), r.providers().stream().map(KadContact::id).toList());
   }
 
@@ -216,13 +210,8 @@ class DhtJsInteropTest {
    * answer, so the sender is done before the receiver has stored anything.
    */
   private static List<PeerId> awaitJsLocal(JsKadPeers js, int i, Multihash key) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    List<PeerId> held = js.local(i, key);
-    while (held.isEmpty() && System.nanoTime() < deadline) {
-      TimeUnit.MILLISECONDS.sleep(50);
-      held = js.local(i, key);
-    }
-    return held;
+    return Await.atMost(Duration.ofSeconds(10)).until("js server " + i + " to hold a record for " + key,
+        () -> js.local(i, key), held -> !held.isEmpty());
   }
 
   private static byte[] cidV1Raw(Multihash key) {
@@ -240,32 +229,40 @@ class DhtJsInteropTest {
    */
   private void awaitTablesConverged(JsKadPeers js, Set<PeerId> javaServers, Set<PeerId> jsServers)
       throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-    String state = "";
-    while (System.nanoTime() < deadline) {
-      boolean done = true;
-      StringBuilder s = new StringBuilder();
-      for (int j = 0; j < 3; j++) {
-        Set<PeerId> want = new HashSet<>(javaServers);
-        want.addAll(jsServers);
-        want.remove(dht.id(j));
-        Set<PeerId> have = new HashSet<>();
-        for (KadContact c : dht.node(j).peers().get(WAIT_SECONDS, TimeUnit.SECONDS)) have.add(c.id());
-        if (!have.containsAll(want)) {
-          done = false;
-          dht.node(j).findNode(dht.id(j).toBytes()).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        }
-        s.append("J").append(j).append(" knows ").append(have.size()).append("; ");
-      }
-      for (int i = 0; i < 3; i++) {
-        List<PeerId> table = js.table(i);
-        if (!table.containsAll(javaServers)) done = false;
-        s.append("S").append(i).append(" knows ").append(table.size()).append("; ");
-      }
-      state = s.toString();
-      if (done) return;
-      TimeUnit.MILLISECONDS.sleep(100); // js nodes run their own self-lookups: poll their tables
+    // js nodes run their own self-lookups: poll their tables
+    Await.atMost(Duration.ofSeconds(WAIT_SECONDS)).every(Duration.ofMillis(100)).until("routing tables to converge",
+        () -> tables(js, javaServers, jsServers), Convergence::done);
+  }
+
+  /** Whether every table holds what it should, and how many peers each knows. */
+  private record Convergence(boolean done, String state) {
+    @Override
+    public String toString() {
+      return state;
     }
-    throw new AssertionError("routing tables did not converge within " + WAIT_SECONDS + " s: " + state);
+  }
+
+  /** One look at every table; a Java server that misses a server looks itself up again. */
+  private Convergence tables(JsKadPeers js, Set<PeerId> javaServers, Set<PeerId> jsServers) throws Exception {
+    boolean done = true;
+    StringBuilder s = new StringBuilder();
+    for (int j = 0; j < 3; j++) {
+      Set<PeerId> want = new HashSet<>(javaServers);
+      want.addAll(jsServers);
+      want.remove(dht.id(j));
+      Set<PeerId> have = new HashSet<>();
+      for (KadContact c : dht.node(j).peers().get(WAIT_SECONDS, TimeUnit.SECONDS)) have.add(c.id());
+      if (!have.containsAll(want)) {
+        done = false;
+        dht.node(j).findNode(dht.id(j).toBytes()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+      }
+      s.append("J").append(j).append(" knows ").append(have.size()).append("; ");
+    }
+    for (int i = 0; i < 3; i++) {
+      List<PeerId> table = js.table(i);
+      if (!table.containsAll(javaServers)) done = false;
+      s.append("S").append(i).append(" knows ").append(table.size()).append("; ");
+    }
+    return new Convergence(done, s.toString());
   }
 }

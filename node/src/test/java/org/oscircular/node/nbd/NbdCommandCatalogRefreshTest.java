@@ -11,6 +11,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.oscircular.node.testing.Await;
 import org.oscircular.node.testing.ChildJvm;
 import org.oscircular.node.testing.CliRun;
 
@@ -41,11 +42,9 @@ class NbdCommandCatalogRefreshTest {
       assertThat(Exec.ok(T, "nbdinfo", "--list", base)).contains("testos:1").doesNotContain("testos:2");
 
       publish(v2, "2", origin, key);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      String list = "";
-      while (System.nanoTime() < deadline && !(list = Exec.ok(T, "nbdinfo", "--list", base)).contains("testos:2")) {
-        Thread.sleep(200); // poll with a deadline: the server polls the origin every 300 ms
-      }
+      // the server polls the origin every 300 ms
+      String list = Await.atMost(Duration.ofSeconds(30)).every(Duration.ofMillis(200)).until(
+          "nbdinfo --list to name testos:2", () -> Exec.ok(T, "nbdinfo", "--list", base), l -> l.contains("testos:2"));
       assertThat(list).contains("testos:1").contains("testos:2");
       Path copy = tmp.resolve("copy.img");
       Exec.ok(T, "nbdcopy", base + "testos:2", copy.toString());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.oscircular.node.testing.Await;
 import org.oscircular.protocol.p2p.IdentityKey;
 import org.oscircular.protocol.p2p.Multiaddr;
 import org.oscircular.protocol.p2p.Multistream;
@@ -110,11 +112,11 @@ class BadPeerTest {
   }
 
   private void assertLogged(String fragment) throws InterruptedException {
-    HostTest.waitUntil(() -> {
+    Await.atMost(Duration.ofSeconds(10)).until("a log line with '" + fragment + "'", () -> {
       synchronized (logLines) {
-        return logLines.stream().anyMatch(l -> l.contains(fragment));
+        return List.copyOf(logLines);
       }
-    });
+    }, lines -> lines.stream().anyMatch(l -> l.contains(fragment)));
   }
 
   private void assertHostStillServes() throws Exception {

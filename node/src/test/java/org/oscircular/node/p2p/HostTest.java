@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.oscircular.node.testing.Await;
 import org.oscircular.protocol.p2p.IdentityKey;
 import org.oscircular.protocol.p2p.Multiaddr;
 import org.oscircular.protocol.p2p.PeerId;
@@ -44,7 +45,9 @@ class HostTest {
 
     Connection c = client.dial(addr.withPeerId(server.peerId())).get(10, TimeUnit.SECONDS);
     assertEquals(server.peerId(), c.remotePeer());
-    waitUntil(() -> server.connectedPeers().contains(client.peerId()));
+    Await.atMost(Duration.ofSeconds(10)).every(Duration.ofMillis(10))
+        .until("the server to list the client as connected", server::connectedPeers,
+            peers -> peers.contains(client.peerId()));
 
     long perStream = 4L << 20;
     List<CompletableFuture<byte[]>> echoes = new ArrayList<>();
@@ -111,15 +114,5 @@ class HostTest {
     assertTrue(e.getCause().getMessage().contains("supports none of"), e.getCause().getMessage());
     assertTrue(c.isOpen());
     assertEquals(3, Ping.ping(c, 3, new SplittableRandom(2)).get(10, TimeUnit.SECONDS).size());
-  }
-
-  static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 10 s");
-      }
-      Thread.sleep(10);
-    }
   }
 }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.oscircular.node.testing.Await;
 import org.oscircular.protocol.p2p.IdentityKey;
 import org.oscircular.protocol.p2p.Multiaddr;
 import org.oscircular.protocol.p2p.PeerId;
@@ -93,7 +94,8 @@ class JsInteropTest {
     try (JsPeer js = JsPeer.start("dial", addr.toString(), Integer.toString(STREAMS), Long.toString(PER_STREAM))) {
       PeerId jsId = PeerId.parse(js.await("started", 30).get("peerId").asText());
       assertEquals(host.peerId().toString(), js.await("dialled", 30).get("peerId").asText());
-      HostTest.waitUntil(() -> host.connectedPeers().contains(jsId));
+      Await.atMost(Duration.ofSeconds(10)).until("the host to list the js peer as connected",
+          host::connectedPeers, peers -> peers.contains(jsId));
 
       JsonNode ping = js.await("ping", 30);
       assertEquals(3, ping.get("rtts").size());

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.oscircular.node.testing.Await;
 import org.oscircular.protocol.p2p.IdentityKey;
 import org.oscircular.protocol.p2p.Multiaddr;
 import org.oscircular.protocol.p2p.PeerId;
@@ -182,10 +184,10 @@ class PnetTest {
   }
 
   private void assertLogged(String fragment) throws InterruptedException {
-    HostTest.waitUntil(() -> {
+    Await.atMost(Duration.ofSeconds(10)).until("a log line with '" + fragment + "'", () -> {
       synchronized (logLines) {
-        return logLines.stream().anyMatch(l -> l.contains(fragment));
+        return List.copyOf(logLines);
       }
-    });
+    }, lines -> lines.stream().anyMatch(l -> l.contains(fragment)));
   }
 }
