@@ -40,14 +40,20 @@ class HttpOriginTest {
     pool.shutdownNow();
   }
 
-  /** A loopback server: reads a request line and headers, writes whatever {@code answer} gives for the path. */
+  /** What a {@link WireServer} writes for a request's path. */
+  @FunctionalInterface
+  private interface Answer {
+    void write(String path, OutputStream out) throws IOException, InterruptedException;
+  }
+
+  /** A loopback server: reads a request line and headers, writes whatever {@code answer} writes for the path. */
   private final class WireServer implements AutoCloseable {
     final ServerSocket socket = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
     final AtomicInteger connections = new AtomicInteger();
     final AtomicInteger inFlight = new AtomicInteger();
     final AtomicInteger maxInFlight = new AtomicInteger();
 
-    WireServer(Function<String, byte[]> answer, boolean closeAfterEach) throws IOException {
+    WireServer(Answer answer, boolean closeAfterEach) throws IOException {
       pool.submit(() -> {
         while (!socket.isClosed()) {
           Socket s = socket.accept();
@@ -58,7 +64,7 @@ class HttpOriginTest {
       });
     }
 
-    private Void serve(Socket s, Function<String, byte[]> answer, boolean closeAfterEach) throws IOException {
+    private Void serve(Socket s, Answer answer, boolean closeAfterEach) throws IOException, InterruptedException {
       try (s) {
         var in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
         OutputStream out = s.getOutputStream();
@@ -75,7 +81,7 @@ class HttpOriginTest {
             return null;
           }
           inFlight.decrementAndGet();
-          out.write(answer.apply(path));
+          answer.write(path, out);
           out.flush();
           if (closeAfterEach) {
             return null;
@@ -96,6 +102,10 @@ class HttpOriginTest {
   }
 
   private WireServer server(Function<String, byte[]> answer, boolean closeAfterEach) throws IOException {
+    return server((path, out) -> out.write(answer.apply(path)), closeAfterEach);
+  }
+
+  private WireServer server(Answer answer, boolean closeAfterEach) throws IOException {
     var s = new WireServer(answer, closeAfterEach);
     closing.add(s);
     return s;
@@ -213,28 +223,17 @@ class HttpOriginTest {
 
   /** A server that writes the head, then {@code body} in {@code pieces}, pausing {@code pause} before each. */
   private URI trickling(byte[] body, int pieces, Duration pause) throws IOException {
-    ServerSocket socket = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
-    closing.add(socket);
-    pool.submit(() -> {
-      try (Socket c = socket.accept()) {
-        var in = new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.ISO_8859_1));
-        while (!in.readLine().isEmpty()) {
-          // request line and headers
-        }
-        OutputStream out = c.getOutputStream();
-        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    return server((path, out) -> {
+      out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      int step = body.length / pieces;
+      for (int i = 0; i < pieces; i++) {
+        Thread.sleep(pause);
+        out.write(body, i * step, i == pieces - 1 ? body.length - i * step : step);
         out.flush();
-        int step = body.length / pieces;
-        for (int i = 0; i < pieces; i++) {
-          Thread.sleep(pause);
-          out.write(body, i * step, i == pieces - 1 ? body.length - i * step : step);
-          out.flush();
-        }
-        Thread.sleep(Duration.ofSeconds(5)); // then hold the connection open
       }
-      return null;
-    });
-    return URI.create("http://127.0.0.1:" + socket.getLocalPort() + "/");
+      Thread.sleep(Duration.ofSeconds(5)); // then hold the connection open
+    }, true).uri();
   }
 
   @Test
