@@ -48,6 +48,15 @@ public final class LabValidation {
 
     /** Simulates one lab run at an origin payload rate: every client reads the whole image at once. */
     static RunResult simulate(Path table, Path trust, double originBitsPerSecond, int clients, boolean share) {
+        return simulate(table, trust, originBitsPerSecond, clients, share, "60s");
+    }
+
+    /**
+     * As above, with {@code exchange.max-fetching-wait} set: {@code 0s} makes the exchange ignore Fetching notices,
+     * as nodes did before them.
+     */
+    static RunResult simulate(Path table, Path trust, double originBitsPerSecond, int clients, boolean share,
+            String maxFetchingWait) {
         String yaml = String.format(Locale.ROOT, """
                 sites: {count: 1, clients-per-site: %d, lan: {host-bandwidth: 10Gbit, latency: 50us},
                         wan: {down: 10Gbit, up: 10Gbit, latency: 50us}}
@@ -55,10 +64,12 @@ public final class LabValidation {
                 seeds: {per-site: 0}
                 image: {table: "%s", trust: "%s", boot-blocks: 16384, blocks: 16384}
                 clients: {boot: at-once, prefetch: 9, share: %s}
-                exchange: {max-in-flight-origin: 4, request-timeout: 5s, origin-hedge-delay: 8s}
+                exchange: {max-in-flight-origin: 4, request-timeout: 5s, origin-hedge-delay: 8s,
+                           fetching-interval: 2500ms, max-fetching-wait: %s}
                 discovery: {dht: none}
                 output: {interval: 1s}
-                """, clients, originBitsPerSecond, table.toAbsolutePath(), trust.toAbsolutePath(), share);
+                """, clients, originBitsPerSecond, table.toAbsolutePath(), trust.toAbsolutePath(), share,
+                maxFetchingWait);
         Scenario sc = ScenarioLoader.parse("lab", yaml, Map.of()).getFirst();
         Simulation sim = new Simulation(sc);
         sim.schedule();

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import org.oscircular.protocol.exchange.BlockExchange;
 import org.oscircular.protocol.exchange.ExchangeConfig;
 import org.oscircular.protocol.exchange.ExchangeAction;
@@ -21,6 +22,7 @@ final class NodeDriver {
     private final Simulation sim;
     final Host host;
     private final BlockExchange exchange;
+    private final ExchangeConfig config;
     private int[] wanted = new int[0];
     private final int prefetch;
     /** Whether this driver fetches a list of its own (a boot or a preheat), not only for peers. */
@@ -31,7 +33,8 @@ final class NodeDriver {
     private final Set<Integer> own = new HashSet<>();
     /** Blocks wanted only to serve peers that asked this host as their designated fetcher. */
     private final Set<Integer> extra = new HashSet<>();
-    private final Map<Integer, List<Runnable>> waiters = new HashMap<>();
+    /** Peers' requests waiting for a fetch-through: told true once the block is here, false if it is unavailable. */
+    private final Map<Integer, List<Consumer<Boolean>>> waiters = new HashMap<>();
     private int cursor;
     private int inWindow;
     private int remaining;
@@ -44,6 +47,11 @@ final class NodeDriver {
         this.host = host;
         this.prefetch = prefetch;
         this.exchange = new BlockExchange(config, random);
+        this.config = config;
+    }
+
+    ExchangeConfig config() {
+        return config;
     }
 
     boolean fetching() {
@@ -90,8 +98,11 @@ final class NodeDriver {
         }
     }
 
-    /** A peer asked for a block this host lacks and is the designated fetcher of: get it, then run {@code then}. */
-    void fetchThrough(int block, Runnable then) {
+    /**
+     * A peer asked for a block this host lacks and is the designated fetcher of: get it, then tell {@code then}
+     * whether it arrived.
+     */
+    void fetchThrough(int block, Consumer<Boolean> then) {
         waiters.computeIfAbsent(block, b -> new ArrayList<>(2)).add(then);
         if (!own.contains(block) && extra.add(block)) {
             handle(new ExchangeEvent.Want(block));
@@ -119,6 +130,14 @@ final class NodeDriver {
             return;
         }
         scheduleTick();
+    }
+
+    /** A Fetching notice for a transfer this driver started and still waits for. */
+    void fetching(Transfer t) {
+        if (!alive || t.cancelled || transfers.get(key(t.sourceId(), t.block)) != t) {
+            return;
+        }
+        handle(new ExchangeEvent.PeerFetching(t.sourceId(), t.block));
     }
 
     /** A reply for a transfer this driver started: the block, "don't have" or a failure. */
@@ -150,9 +169,9 @@ final class NodeDriver {
                 sim.delivered(host, d.block());
                 lookedUp.remove(d.block());
                 extra.remove(d.block());
-                List<Runnable> served = waiters.remove(d.block());
+                List<Consumer<Boolean>> served = waiters.remove(d.block());
                 if (served != null) {
-                    served.forEach(Runnable::run);
+                    served.forEach(w -> w.accept(true));
                 }
                 if (!own.remove(d.block())) {
                     return; // fetched only for peers
@@ -180,9 +199,12 @@ final class NodeDriver {
                 });
             }
             case ExchangeAction.Unavailable u -> {
+                List<Consumer<Boolean>> failed = waiters.remove(u.block());
+                if (failed != null) {
+                    failed.forEach(w -> w.accept(false)); // the peers hear "don't have" and look elsewhere
+                }
                 if (!own.contains(u.block())) {
                     extra.remove(u.block());
-                    waiters.remove(u.block()); // the peers' requests time out and they look elsewhere
                     return;
                 }
                 sim.recorder().unavailable++;

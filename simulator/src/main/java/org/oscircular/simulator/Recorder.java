@@ -28,6 +28,7 @@ final class Recorder {
     long dontHaves;
     long failedRequests;
     long fetchThroughs;
+    long fetchingNotices;
     long announcesStarted;
     long announcesDone;
     long announceKeys;

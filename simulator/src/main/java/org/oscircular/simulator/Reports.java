@@ -92,7 +92,8 @@ final class Reports {
                 + "},\n"
                 + "  \"exchange\": {\"bad_blocks\": " + r.badBlocks + ", \"disconnects\": " + r.disconnects
                 + ", \"bans\": " + r.bans + ", \"dont_have\": " + r.dontHaves + ", \"failed_requests\": "
-                + r.failedRequests + ", \"fetch_through\": " + r.fetchThroughs + ", \"unavailable\": " + r.unavailable + "},\n"
+                + r.failedRequests + ", \"fetch_through\": " + r.fetchThroughs
+                + ", \"fetching_notices\": " + r.fetchingNotices + ", \"unavailable\": " + r.unavailable + "},\n"
                 + "  \"events\": " + x.events() + ",\n"
                 + "  \"simulated_seconds\": " + j(sim.now() / 1e9) + "\n"
                 + "}\n";

@@ -101,7 +101,8 @@ record Scenario(
                     in.nanos("exchange.origin-hedge-delay"), in.intAtLeast("exchange.timeouts-before-drop", 1),
                     in.intAtLeast("exchange.bad-blocks-before-ban", 1), in.nanos("exchange.ban-duration"),
                     in.intAtLeast("exchange.max-lookups", 0), in.nanos("exchange.lookup-retry-delay"),
-                    in.intAtLeast("exchange.max-origin-attempts", 1), in.intAtLeast("exchange.max-peer-records", 4));
+                    in.intAtLeast("exchange.max-origin-attempts", 1), in.intAtLeast("exchange.max-peer-records", 4),
+                    in.positiveNanos("exchange.fetching-interval"), in.nanos("exchange.max-fetching-wait"));
         } catch (IllegalArgumentException e) {
             throw new ScenarioException("exchange: " + e.getMessage());
         }

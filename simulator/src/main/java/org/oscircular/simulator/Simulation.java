@@ -411,7 +411,18 @@ final class Simulation {
                 if (server.driver == null) {
                     server.driver = newDriver(server);
                 }
-                server.driver.fetchThrough(t.block, () -> serve(t, oneWay));
+                t.loading = true;
+                noticeFetching(t, oneWay);
+                server.driver.fetchThrough(t.block, loaded -> {
+                    t.loading = false;
+                    if (loaded) {
+                        serve(t, oneWay);
+                    } else {
+                        // the load failed: the node answers DontHave
+                        recorder.dontHaves++;
+                        engine.after(oneWay, () -> t.requester.reply(t, new ExchangeEvent.DontHave(server.id, t.block)));
+                    }
+                });
                 return;
             }
             recorder.dontHaves++;
@@ -435,6 +446,20 @@ final class Simulation {
                 recorder.badBlocks++;
             }
         });
+    }
+
+    /**
+     * While the server loads the block of {@code t} for its requester, a Fetching notice reaches the requester
+     * {@code oneWay} after the load starts and then every {@code fetchingInterval} of the requester's exchange
+     * (the interval a node asks for in its Hello), as BlockService sends them.
+     */
+    private void noticeFetching(Transfer t, long oneWay) {
+        if (t.cancelled || !t.loading || !t.server.online || t.server.driver == null || !t.server.driver.alive) {
+            return;
+        }
+        recorder.fetchingNotices++;
+        engine.after(oneWay, () -> t.requester.fetching(t));
+        engine.after(t.requester.config().fetchingInterval(), () -> noticeFetching(t, oneWay));
     }
 
     /** Abandons a transfer: the request is dropped where it is, a running flow stops and its bytes are counted. */

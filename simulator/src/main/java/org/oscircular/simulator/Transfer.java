@@ -10,6 +10,8 @@ final class Transfer {
     int flow = -1;
     boolean cancelled;
     boolean corrupt;
+    /** The server is loading the block for this request (fetch-through) and sends Fetching notices. */
+    boolean loading;
 
     Transfer(NodeDriver requester, Host server, int block, Source source) {
         this.requester = requester;

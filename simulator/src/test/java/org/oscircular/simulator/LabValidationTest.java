@@ -66,4 +66,23 @@ class LabValidationTest {
             assertEquals(expected, c.simEgressPerImage(), 0.01 * expected, session + " " + c.real());
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(doubles = {2.0e6, 3.0e6})
+    void belowTheOldTimeoutCliffSharingStillSendsTheImageOnceBecauseRequestersWaitForTheLoad(double rate)
+            throws Exception {
+        // On a slow origin a designated peer's load outlasts the 5 s request timeout. With Fetching notices the
+        // requesters wait for it; with notices ignored (max-fetching-wait 0s, as before them) they time the
+        // designated peers out, drop them and fetch from the origin themselves. (Below about 1.5 Mbit/s some
+        // blocks wait for a request slot to their busy designated peer longer than the 8 s hedge: see
+        // docs/simulator.md.)
+        Path dir = Path.of(LabValidationTest.class.getResource("lab-4mbit-a/lab.csv").toURI()).getParent();
+        Path table = dir.resolve("bench.table");
+        Path trust = dir.resolve("trust");
+        RunResult waiting = LabValidation.simulate(table, trust, rate, 4, true);
+        RunResult impatient = LabValidation.simulate(table, trust, rate, 4, true, "0s");
+        assertEquals(1.0, waiting.originPerImage(), 0.01, "with notices, at " + rate + " bit/s");
+        assertTrue(impatient.originPerImage() > 1.5, "without notices, at " + rate + " bit/s: "
+                + impatient.originPerImage() + " images from the origin");
+    }
 }
