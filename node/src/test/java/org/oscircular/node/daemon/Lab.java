@@ -1,6 +1,7 @@
 package org.oscircular.node.daemon;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -15,6 +16,7 @@ import java.util.regex.Pattern;
 import org.oscircular.node.p2p.IdentityFile;
 import org.oscircular.node.testing.Await;
 import org.oscircular.node.testing.NetnsLab;
+import org.oscircular.node.testing.NginxOrigin;
 
 /**
  * A lab of real {@code circular node} processes, one per network namespace, plus an nginx origin in its
@@ -29,8 +31,7 @@ final class Lab implements AutoCloseable {
   final NetnsLab net;
   final Path dir;
   final List<Node> nodes = new ArrayList<>();
-  Process nginx;
-  Path accessLog;
+  NginxOrigin origin;
 
   /** One node process. */
   record Node(NetnsLab.Host host, Path dataDir, Path log, Path mountPoint, String peerId, Process process) {
@@ -56,67 +57,36 @@ final class Lab implements AutoCloseable {
     this.dir = dir;
   }
 
-  /** Starts nginx on host 0 serving {@code origin}, logging every request's status and URI. */
-  String startOrigin(Path origin) throws IOException, InterruptedException {
-    Path conf = dir.resolve("nginx");
-    Files.createDirectories(conf);
-    accessLog = conf.resolve("access.log");
-    String ip = net.host(0).ip();
-    Files.writeString(conf.resolve("nginx.conf"), """
-        user root;
-        worker_processes 2;
-        pid %1$s/nginx.pid;
-        error_log %1$s/error.log warn;
-        events { worker_connections 1024; }
-        http {
-          log_format origin '$status $request_uri $body_bytes_sent';
-          access_log %1$s/access.log origin;
-          client_body_temp_path %1$s/body;
-          proxy_temp_path %1$s/proxy;
-          fastcgi_temp_path %1$s/fastcgi;
-          uwsgi_temp_path %1$s/uwsgi;
-          scgi_temp_path %1$s/scgi;
-          default_type application/octet-stream;
-          sendfile on;
-          keepalive_requests 100000;
-          server {
-            listen %2$s:%3$d;
-            root %4$s;
-          }
-        }
-        """.formatted(conf, ip, ORIGIN_PORT, origin.toAbsolutePath()));
-    nginx = net.host(0).start(List.of("nginx", "-p", conf.toString(), "-c", conf.resolve("nginx.conf").toString(),
-        "-g", "daemon off;"), conf.resolve("stdout.log"));
-    String url = "http://" + ip + ":" + ORIGIN_PORT + "/";
-    Await.atMost(Duration.ofSeconds(30)).every(Duration.ofMillis(100)).until("nginx to serve " + url, () -> {
-      try {
-        net.host(1).run("curl", "-sf", "-o", "/dev/null", url + "catalog");
-        return true;
-      } catch (IOException e) {
-        return false;
-      }
-    });
-    return url;
+  /** Starts nginx on host 0 serving {@code origin}, logging every request's status, URI and body bytes. */
+  String startOrigin(Path root) throws IOException {
+    origin = NginxOrigin.serveIn(net.host(0), ORIGIN_PORT, root);
+    return origin.url();
   }
 
-  void stopOrigin() throws InterruptedException {
-    nginx.destroy();
-    nginx.waitFor(10, TimeUnit.SECONDS);
+  void stopOrigin() throws IOException {
+    origin.close();
   }
 
   /** Requests per block path with status 200 in the origin's access log. */
   Map<String, Integer> originBlockHits() throws IOException {
     Map<String, Integer> hits = new HashMap<>();
-    if (!Files.exists(accessLog)) {
-      return hits;
-    }
-    for (String line : Files.readAllLines(accessLog)) {
-      String[] f = line.split(" ");
-      if (f.length >= 2 && f[0].equals("200") && f[1].startsWith("/blocks/")) {
-        hits.merge(f[1], 1, Integer::sum);
+    for (NginxOrigin.Request r : origin.requests()) {
+      if (r.status() == 200 && r.uri().startsWith("/blocks/")) {
+        hits.merge(r.uri(), 1, Integer::sum);
       }
     }
     return hits;
+  }
+
+  /** Body bytes the origin has sent for block paths, whatever the status. */
+  long originBlockBytes() throws IOException {
+    long bytes = 0;
+    for (NginxOrigin.Request r : origin.requests()) {
+      if (r.uri().startsWith("/blocks/")) {
+        bytes += r.bodyBytes();
+      }
+    }
+    return bytes;
   }
 
   /** Creates each node's data dir and identity now, so every node can be told every other's address. */
@@ -218,6 +188,14 @@ final class Lab implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    net.close();
+    try {
+      if (origin != null) {
+        origin.close();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("removing the origin's nginx directory", e);
+    } finally {
+      net.close();
+    }
   }
 }

@@ -133,14 +133,7 @@ class LabBench {
         pool.shutdownNow();
       }
       double seconds = (System.nanoTime() - start) / 1e9;
-      long egress = 0;
-      for (String line : Files.readAllLines(lab.accessLog)) {
-        String[] f = line.split(" ");
-        if (f.length >= 3 && f[1].startsWith("/blocks/")) {
-          egress += Long.parseLong(f[2]);
-        }
-      }
-      return new double[] {seconds, egress / (double) stored};
+      return new double[] {seconds, lab.originBlockBytes() / (double) stored};
     }
   }
 }

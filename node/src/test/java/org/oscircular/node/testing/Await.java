@@ -45,13 +45,13 @@ public final class Await {
   /** Observes a value. */
   @FunctionalInterface
   public interface Probe<T, E extends Exception> {
-    T observe() throws E;
+    T observe() throws E, InterruptedException;
   }
 
   /** Observes whether a condition holds. */
   @FunctionalInterface
   public interface Condition<E extends Exception> {
-    boolean holds() throws E;
+    boolean holds() throws E, InterruptedException;
   }
 
   /**

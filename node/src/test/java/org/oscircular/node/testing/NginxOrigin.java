@@ -27,18 +27,31 @@ import java.util.stream.Stream;
  * nginx runs in the foreground ({@code daemon off}) with its config, pid, logs and temp paths in a private
  * temp directory. {@link #close()} stops it; afterwards the port refuses connections ("origin down").
  * {@link #serveHtmlFallback} serves an HTML page (status 200) for every missing path, like a captive portal
- * or a single-page-app server that is not an origin.
+ * or a single-page-app server that is not an origin. {@link #serveIn} runs it inside a {@link NetnsLab} host.
  */
 public final class NginxOrigin implements AutoCloseable {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
+  private static final String LOOPBACK = "127.0.0.1";
   private final Process process;
   private final Path confDir;
+  private final String ip;
   private final int port;
 
-  private NginxOrigin(Process process, Path confDir, int port) {
+  private NginxOrigin(Process process, Path confDir, String ip, int port) {
     this.process = process;
     this.confDir = confDir;
+    this.ip = ip;
     this.port = port;
+  }
+
+  /** Starts the nginx command line with its output to {@code log}: here, or inside a lab host. */
+  private interface Launcher {
+    Process start(List<String> command, Path log) throws IOException;
+  }
+
+  /** Whether nginx answers at {@code url} yet. */
+  private interface Ready {
+    boolean listening(String url) throws IOException, InterruptedException;
   }
 
   /** Serves {@code root} read-only; missing files are 404. */
@@ -60,52 +73,82 @@ public final class NginxOrigin implements AutoCloseable {
    * Fails with a message naming what is missing when nginx is not installed.
    */
   public static NginxOrigin start(Path root, String locationDirectives) throws IOException {
-    String nginx = findNginx();
-    Path conf = Files.createTempDirectory("nginx-origin-");
     IOException last = null;
     for (int attempt = 0; attempt < 5; attempt++) {
       int port = freePort();
-      String user = "root".equals(System.getProperty("user.name")) ? "user root;\n" : "";
-      String config = user + """
-          worker_processes 2;
-          pid %1$s/nginx.pid;
-          error_log %1$s/error.log warn;
-          events { worker_connections 256; }
-          http {
-            log_format origin '$connection $status $request_uri';
-            access_log %1$s/access.log origin;
-            client_body_temp_path %1$s/body;
-            proxy_temp_path %1$s/proxy;
-            fastcgi_temp_path %1$s/fastcgi;
-            uwsgi_temp_path %1$s/uwsgi;
-            scgi_temp_path %1$s/scgi;
-            types { text/html html; }
-            default_type application/octet-stream;
-            sendfile on;
-            keepalive_requests 10000;
-            server {
-              listen 127.0.0.1:%2$d;
-              root %3$s;
-              location / { %4$s }
-            }
-          }
-          """.formatted(conf, port, root.toAbsolutePath(), locationDirectives);
-      Files.writeString(conf.resolve("nginx.conf"), config);
-      Process p = new ProcessBuilder(nginx, "-p", conf.toString(), "-e", conf.resolve("error.log").toString(),
-          "-c", conf.resolve("nginx.conf").toString(), "-g", "daemon off;")
-          .redirectErrorStream(true)
-          .redirectOutput(conf.resolve("stdout.log").toFile())
-          .start();
-      var origin = new NginxOrigin(p, conf, port);
       try {
-        origin.awaitListening();
-        return origin;
+        return launch(root, locationDirectives, LOOPBACK, port, NginxOrigin::startHere,
+            url -> connects(new InetSocketAddress(LOOPBACK, port)));
       } catch (IOException e) {
-        origin.stop();
-        last = e;
+        last = e; // most likely the port was taken meanwhile: another one
       }
     }
     throw last;
+  }
+
+  /**
+   * Serves {@code root} read-only from inside {@code host}'s network namespace on {@code host.ip()}:{@code port}
+   * (other hosts of the lab reach it there); ready once curl inside that namespace gets an answer.
+   */
+  public static NginxOrigin serveIn(NetnsLab.Host host, int port, Path root) throws IOException {
+    return launch(root, "", host.ip(), port, host::start, url -> {
+      try {
+        host.run("curl", "-s", "-o", "/dev/null", url);
+        return true;
+      } catch (IOException notYet) {
+        return false;
+      }
+    });
+  }
+
+  private static NginxOrigin launch(Path root, String locationDirectives, String ip, int port, Launcher launcher,
+      Ready ready) throws IOException {
+    String nginx = findNginx();
+    Path conf = Files.createTempDirectory("nginx-origin-");
+    String user = "root".equals(System.getProperty("user.name")) ? "user root;\n" : "";
+    String config = user + """
+        worker_processes 2;
+        pid %1$s/nginx.pid;
+        error_log %1$s/error.log warn;
+        events { worker_connections 1024; }
+        http {
+          log_format origin '$connection $status $request_uri $body_bytes_sent';
+          access_log %1$s/access.log origin;
+          client_body_temp_path %1$s/body;
+          proxy_temp_path %1$s/proxy;
+          fastcgi_temp_path %1$s/fastcgi;
+          uwsgi_temp_path %1$s/uwsgi;
+          scgi_temp_path %1$s/scgi;
+          types { text/html html; }
+          default_type application/octet-stream;
+          sendfile on;
+          keepalive_requests 100000;
+          server {
+            listen %2$s:%3$d;
+            root %4$s;
+            location / { %5$s }
+          }
+        }
+        """.formatted(conf, ip, port, root.toAbsolutePath(), locationDirectives);
+    Files.writeString(conf.resolve("nginx.conf"), config);
+    Process p = launcher.start(List.of(nginx, "-p", conf.toString(), "-e", conf.resolve("error.log").toString(),
+        "-c", conf.resolve("nginx.conf").toString(), "-g", "daemon off;"), conf.resolve("stdout.log"));
+    var origin = new NginxOrigin(p, conf, ip, port);
+    try {
+      origin.awaitListening(ready);
+      return origin;
+    } catch (IOException e) {
+      try {
+        origin.close();
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
+  }
+
+  private static Process startHere(List<String> command, Path log) throws IOException {
+    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
   private static String findNginx() throws IOException {
@@ -123,25 +166,29 @@ public final class NginxOrigin implements AutoCloseable {
     }
   }
 
-  private void awaitListening() throws IOException {
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IOException("nginx exited with " + process.exitValue() + ": " + log());
-      }
-      try (var s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        return;
-      } catch (IOException notYet) {
-        try {
-          process.waitFor(50, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IOException("interrupted while waiting for nginx");
-        }
-      }
+  private static boolean connects(InetSocketAddress address) {
+    try (var s = new Socket()) {
+      s.connect(address, 200);
+      return true;
+    } catch (IOException notYet) {
+      return false;
     }
-    throw new IOException("nginx did not listen on 127.0.0.1:" + port + " within " + START_TIMEOUT + ": " + log());
+  }
+
+  private void awaitListening(Ready ready) throws IOException {
+    try {
+      Await.atMost(START_TIMEOUT).until("nginx to listen at " + url(), () -> {
+        if (!process.isAlive()) {
+          throw new IOException("nginx exited with " + process.exitValue() + ": " + log());
+        }
+        return ready.listening(url());
+      });
+    } catch (AssertionError e) {
+      throw new IOException(e.getMessage() + ": " + log(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for nginx");
+    }
   }
 
   private String log() {
@@ -158,7 +205,7 @@ public final class NginxOrigin implements AutoCloseable {
 
   /** Base URL with a trailing slash, e.g. {@code http://127.0.0.1:34567/}. */
   public String url() {
-    return "http://127.0.0.1:" + port + "/";
+    return "http://" + ip + ":" + port + "/";
   }
 
   public URI uri() {
@@ -169,10 +216,23 @@ public final class NginxOrigin implements AutoCloseable {
     return port;
   }
 
-  /** Lines of nginx's access log so far, one per request: {@code CONNECTION-NUMBER STATUS URI}. */
+  /** Lines of nginx's access log so far, one per request: {@code CONNECTION-NUMBER STATUS URI BODY-BYTES}. */
   public List<String> accessLog() throws IOException {
     Path p = confDir.resolve("access.log");
     return Files.exists(p) ? Files.readAllLines(p) : List.of();
+  }
+
+  /** One request of the access log: the connection's number, the status, the URI and the body bytes sent. */
+  public record Request(long connection, int status, String uri, long bodyBytes) {}
+
+  /** The requests in the access log so far, in order. */
+  public List<Request> requests() throws IOException {
+    List<Request> out = new ArrayList<>();
+    for (String line : accessLog()) {
+      String[] f = line.split(" ");
+      out.add(new Request(Long.parseLong(f[0]), Integer.parseInt(f[1]), f[2], Long.parseLong(f[3])));
+    }
+    return out;
   }
 
   private void stop() {
@@ -190,10 +250,13 @@ public final class NginxOrigin implements AutoCloseable {
     workers.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
   }
 
-  /** Stops nginx (the port then refuses connections) and removes its temp directory. */
+  /** Stops nginx (the port then refuses connections) and removes its temp directory; again, does nothing. */
   @Override
   public void close() throws IOException {
     stop();
+    if (!Files.exists(confDir)) {
+      return;
+    }
     try (Stream<Path> s = Files.walk(confDir)) {
       s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
