@@ -143,6 +143,7 @@ public final class Archive {
         }
         store.putDocument(CATALOG_DOC + "@" + key, signed);
         store.putDocument(SEQUENCE_DOC + "@" + key, ByteBuffer.allocate(8).putLong(c.sequence()).array());
+        dropDecodedOfTablesLeaving(current, c);
         catalog = c;
         catalogSource = o.describe();
         LOG.log(System.Logger.Level.INFO, "catalog sequence " + c.sequence() + " from " + o.describe() + ": "
@@ -153,6 +154,23 @@ public final class Archive {
       }
     }
     throw new IOException("catalog refresh failed: " + String.join("; ", failures));
+  }
+
+  /**
+   * A table the new catalog no longer lists (its version removed, or replaced by another table) takes its
+   * decoded tier files with it. Its blocks stay in the block cache until evicted; a reader already open on
+   * it keeps working from there.
+   */
+  private void dropDecodedOfTablesLeaving(Catalog before, Catalog after) {
+    var kept = new java.util.HashSet<String>();
+    for (Catalog.Entry e : after.entries()) {
+      kept.add(java.util.HexFormat.of().formatHex(e.tableDigest()));
+    }
+    for (Catalog.Entry e : before.entries()) {
+      if (!kept.contains(java.util.HexFormat.of().formatHex(e.tableDigest()))) {
+        store.decoded().remove(e.tableDigest());
+      }
+    }
   }
 
   /** Where the catalog came from: an origin, or the cache when no origin answered. */
@@ -214,7 +232,8 @@ public final class Archive {
       return r;
     }
     ImageTable t = table(entry);
-    return readers.computeIfAbsent(key, k -> new ImageReader(t, loader, config.readahead(), store.config().decodedBytes()));
+    return readers.computeIfAbsent(key, k -> new ImageReader(t, loader, config.readahead(), store.config().decodedBytes(),
+        store.decoded().file(entry.tableDigest(), t.blockSize(), t.image().length())));
   }
 
   private static String readerKey(Catalog.Entry entry) {

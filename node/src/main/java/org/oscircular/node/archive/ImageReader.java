@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.oscircular.node.cache.DecodedFile;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.BlockEncoder;
 import org.oscircular.protocol.format.FormatException;
@@ -41,12 +42,17 @@ public final class ImageReader {
   /** Plaintext bytes held in {@code decoded}; guarded by {@code decoded}. */
   private long decodedBytes;
   private final long maxDecodedBytes;
+  /** This version's file in the decoded tier on disk, or null when the tier is off. */
+  private final DecodedFile tier;
 
   /**
    * @param maxDecodedBytes bound of the decoded-block memory ({@code cache.decoded-bytes}); 0 keeps
    *     nothing (every partial read of a block reads it from the cache again)
+   * @param tier the version's decoded file on disk (read first, filled with blocks decoded from the
+   *     block cache), or null
    */
-  ImageReader(ImageTable table, BlockLoader loader, int readahead, long maxDecodedBytes) {
+  ImageReader(ImageTable table, BlockLoader loader, int readahead, long maxDecodedBytes, DecodedFile tier) {
+    this.tier = tier;
     this.table = table;
     this.loader = loader;
     this.readahead = readahead;
@@ -146,25 +152,36 @@ public final class ImageReader {
       return;
     }
     long offset = (long) index << blockShift;
-    ByteBuffer scratch = takeScratch(entry.storedLength());
     try {
-      boolean hit;
-      try {
-        hit = loader.store().getInto(entry, scratch);
-      } catch (IOException e) {
-        throw new BlockUnavailableException(id(), index, offset, e.getMessage(), e);
-      }
-      if (hit) {
-        try {
-          table.codec().decodeInto(scratch, dst, plainLength);
-        } catch (FormatException e) {
-          throw new BlockUnavailableException(id(), index, offset,
-              "block " + entry.name() + " from cache verifies but does not decode: " + e.getMessage(), e);
-        }
+      // The decoded tier: one positional read straight into dst, checked against the block's CRC-32C.
+      if (tier != null && tier.readInto(index, dst)) {
         return;
       }
+      ByteBuffer scratch = takeScratch(entry.storedLength());
+      try {
+        boolean hit;
+        try {
+          hit = loader.store().getInto(entry, scratch);
+        } catch (IOException e) {
+          throw new BlockUnavailableException(id(), index, offset, e.getMessage(), e);
+        }
+        if (hit) {
+          int start = dst.position();
+          try {
+            table.codec().decodeInto(scratch, dst, plainLength);
+          } catch (FormatException e) {
+            throw new BlockUnavailableException(id(), index, offset,
+                "block " + entry.name() + " from cache verifies but does not decode: " + e.getMessage(), e);
+          }
+          if (tier != null && tier.decodedBefore(index)) {
+            tier.write(index, dst.slice(start, plainLength)); // decoded a second time: keep it decoded
+          }
+          return;
+        }
+      } finally {
+        giveScratch(scratch);
+      }
     } finally {
-      giveScratch(scratch);
       if (marked) {
         synchronized (decoded) {
           decodingDirect.remove(index);
@@ -215,7 +232,10 @@ public final class ImageReader {
       return waitFor(theirs);
     }
     try {
-      byte[] plain = decode(index, entry, plainLength);
+      byte[] plain = tier == null ? null : tier.read(index);
+      if (plain == null) {
+        plain = decode(index, entry, plainLength);
+      }
       synchronized (decoded) {
         remember(index, plain);
         decodingNow.remove(index);
@@ -269,7 +289,11 @@ public final class ImageReader {
       throw new BlockUnavailableException(id(), index, offset, e.getMessage(), e);
     }
     try {
-      return BlockEncoder.decode(table.codec(), loaded.stored(), plainLength);
+      byte[] plain = BlockEncoder.decode(table.codec(), loaded.stored(), plainLength);
+      if (tier != null && tier.decodedBefore(index)) {
+        tier.write(index, plain); // decoded a second time: keep it decoded
+      }
+      return plain;
     } catch (FormatException e) {
       throw new BlockUnavailableException(id(), index, offset,
           "block " + entry.name() + " from " + loaded.source() + " verifies but does not decode: " + e.getMessage(), e);
@@ -297,7 +321,7 @@ public final class ImageReader {
       if (blocks.get(i) instanceof BlockEntry.Stored s) {
         if (!loader.isCached(s.name())) {
           loader.prefetch(s);
-        } else if (decodeAhead < DECODE_AHEAD && reading.get() <= 1) {
+        } else if (decodeAhead < DECODE_AHEAD && reading.get() <= 1 && (tier == null || !tier.contains(i))) {
           decodeAhead++;
           decodeInBackground(i, s);
         }

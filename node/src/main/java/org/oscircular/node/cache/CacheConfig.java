@@ -10,10 +10,11 @@ import org.oscircular.node.config.NodeConfig;
  * and the cap is never crossed. Only bytes of blocks this cache holds count, not the disk's free space.
  * {@code mmapReads} ({@code cache.mmap-reads}) reads the cache's files through memory maps.
  * {@code decodedBytes} ({@code cache.decoded-bytes}) bounds the decoded plaintext each open image version
- * keeps in memory.
+ * keeps in memory. {@code decodedDiskBytes} ({@code cache.decoded-disk-bytes}) bounds the decoded tier on
+ * disk ({@link DecodedBlocks}); 0 turns it off.
  */
 public record CacheConfig(long maxBytes, double highWatermark, double lowWatermark, boolean mmapReads,
-    long decodedBytes) {
+    long decodedBytes, long decodedDiskBytes) {
   /** The smallest cap accepted here (the node configuration demands at least 64 MiB; tests go lower). */
   public static final long MIN_MAX_BYTES = 1L << 20;
 
@@ -24,6 +25,9 @@ public record CacheConfig(long maxBytes, double highWatermark, double lowWaterma
     if (decodedBytes < 0) {
       throw new IllegalArgumentException("cache.decoded-bytes must not be negative, got " + decodedBytes);
     }
+    if (decodedDiskBytes < 0) {
+      throw new IllegalArgumentException("cache.decoded-disk-bytes must not be negative, got " + decodedDiskBytes);
+    }
     if (!(lowWatermark > 0.0 && lowWatermark < highWatermark && highWatermark <= 1.0)) {
       throw new IllegalArgumentException("cache watermarks must satisfy 0 < low < high <= 1, got low "
           + lowWatermark + ", high " + highWatermark);
@@ -32,11 +36,12 @@ public record CacheConfig(long maxBytes, double highWatermark, double lowWaterma
 
   /**
    * The cache keys of {@code config}: cache.max-bytes, cache.high-watermark, cache.low-watermark,
-   * cache.mmap-reads, cache.decoded-bytes.
+   * cache.mmap-reads, cache.decoded-bytes, cache.decoded-disk-bytes.
    */
   public static CacheConfig from(NodeConfig config) throws NodeConfig.ConfigException {
     return new CacheConfig(config.size("cache.max-bytes"), config.ratio("cache.high-watermark"),
-        config.ratio("cache.low-watermark"), config.bool("cache.mmap-reads"), config.size("cache.decoded-bytes"));
+        config.ratio("cache.low-watermark"), config.bool("cache.mmap-reads"), config.size("cache.decoded-bytes"),
+        config.size("cache.decoded-disk-bytes"));
   }
 
   /** The defaults of reference.conf. */
@@ -51,12 +56,17 @@ public record CacheConfig(long maxBytes, double highWatermark, double lowWaterma
   /** The default watermarks with another cap. */
   public static CacheConfig withMaxBytes(long maxBytes) {
     var d = defaults();
-    return new CacheConfig(maxBytes, d.highWatermark, d.lowWatermark, d.mmapReads, d.decodedBytes);
+    return new CacheConfig(maxBytes, d.highWatermark, d.lowWatermark, d.mmapReads, d.decodedBytes, d.decodedDiskBytes);
   }
 
   /** The same limits with another bound of decoded memory per image version. */
   public CacheConfig withDecodedBytes(long bytes) {
-    return new CacheConfig(maxBytes, highWatermark, lowWatermark, mmapReads, bytes);
+    return new CacheConfig(maxBytes, highWatermark, lowWatermark, mmapReads, bytes, decodedDiskBytes);
+  }
+
+  /** The same limits with another bound of the decoded tier on disk (0: off). */
+  public CacheConfig withDecodedDiskBytes(long bytes) {
+    return new CacheConfig(maxBytes, highWatermark, lowWatermark, mmapReads, decodedBytes, bytes);
   }
 
   long highBytes() {

@@ -70,6 +70,8 @@ public final class RocksBlockStore implements AutoCloseable {
   private final ColumnFamilyHandle blocks;
   private final ColumnFamilyHandle meta;
   private final ColumnFamilyHandle pins;
+  /** The decoded tier beside the blocks (DIR/decoded); set once at open. */
+  private volatile DecodedBlocks decoded;
   private final WriteOptions writeOptions = new WriteOptions();
   /**
    * Block reads skip RocksDB's blob checksum (a table-driven CRC in the shipped library, which cost more
@@ -191,6 +193,12 @@ public final class RocksBlockStore implements AutoCloseable {
       RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
       var store = new RocksBlockStore(dir, config, db, dbOptions, cfOptions, handles);
       store.load();
+      try {
+        store.decoded = DecodedBlocks.open(dir, config.decodedDiskBytes(), java.time.InstantSource.system());
+      } catch (IOException e) {
+        store.close();
+        throw new IOException("cannot open the decoded tier of cache " + dir + ": " + e.getMessage(), e);
+      }
       return store;
     } catch (RocksDBException e) {
       handles.forEach(ColumnFamilyHandle::close);
@@ -832,6 +840,11 @@ public final class RocksBlockStore implements AutoCloseable {
     return config;
   }
 
+  /** The decoded tier of this cache ({@code cache.decoded-disk-bytes}; hands out no files when that is 0). */
+  public DecodedBlocks decoded() {
+    return decoded;
+  }
+
   /** Writes the memtables to files (tests use it to reach the bytes on disk). */
   void flush() throws IOException {
     guarded(() -> {
@@ -862,6 +875,9 @@ public final class RocksBlockStore implements AutoCloseable {
         return;
       }
       closed = true;
+      if (decoded != null) {
+        decoded.close();
+      }
       synchronized (this) {
         try {
           flushTicks();

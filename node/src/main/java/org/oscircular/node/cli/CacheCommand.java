@@ -38,6 +38,9 @@ final class CacheCommand implements Runnable {
       out.printf(Locale.ROOT, "evictions:      %d%n", s.evictions());
       out.printf(Locale.ROOT, "pinned images:  %s%n", s.pinnedImages().isEmpty() ? "none" : String.join(", ", s.pinnedImages()));
       out.printf(Locale.ROOT, "pinned bytes:   %s%n", mib(s.pinnedBytes()));
+      var decoded = org.oscircular.node.cache.DecodedBlocks.readUsage(options.cacheDir());
+      out.printf(Locale.ROOT, "decoded tier:   %s of %s in %d image versions%n", mib(decoded.bytes()),
+          mib(options.cacheConfig().decodedDiskBytes()), decoded.versions());
       return 0;
     }
 

@@ -115,6 +115,7 @@ public final class NodeConfig {
     bool("exchange.enabled");
     bool("cache.mmap-reads");
     size("cache.decoded-bytes");
+    size("cache.decoded-disk-bytes");
     integer("exchange.bad-blocks-before-ban", 1, 1000);
     duration("exchange.ban-duration");
     long maxBytes = size("cache.max-bytes");

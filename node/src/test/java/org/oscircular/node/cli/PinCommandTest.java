@@ -35,7 +35,7 @@ class PinCommandTest {
 
     var stats = CliRun.run("cache", "stats", "--cache", cache).ok();
     assertThat(stats.out()).contains("blocks:         " + stored).contains("pinned images:  labos:2")
-        .contains("of 20480.0 MiB");
+        .contains("of 20480.0 MiB").contains("decoded tier:   0.0 MiB of 4096.0 MiB in 0 image versions");
 
     CliRun.run("unpin", "labos:2", "--cache", cache).ok();
     assertThat(CliRun.run("cache", "stats", "--cache", cache).ok().out()).contains("pinned images:  none")

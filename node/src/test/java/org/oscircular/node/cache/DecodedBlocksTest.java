@@ -1,0 +1,219 @@
+package org.oscircular.node.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.oscircular.node.archive.Archive;
+import org.oscircular.node.archive.ImageReader;
+import org.oscircular.node.archive.OriginFixture;
+import org.oscircular.node.fetch.DirectoryOrigin;
+import org.oscircular.node.fetch.FetchConfig;
+import org.oscircular.node.fetch.Sleeper;
+import org.oscircular.protocol.format.Catalog;
+import org.oscircular.protocol.format.Codec;
+
+class DecodedBlocksTest {
+  static final int BLOCK = 65536;
+  @TempDir Path tmp;
+  private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
+  private final List<AutoCloseable> closing = new ArrayList<>();
+
+  @AfterEach
+  void close() throws Exception {
+    background.shutdownNow();
+    assertThat(background.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+    for (var c : closing.reversed()) {
+      c.close();
+    }
+  }
+
+  private RocksBlockStore store(long tierBytes) throws IOException {
+    var s = RocksBlockStore.open(tmp.resolve("cache"), CacheConfig.withMaxBytes(256L << 20).withDecodedDiskBytes(tierBytes));
+    closing.add(s);
+    return s;
+  }
+
+  /** A fresh archive (fresh readers: nothing in decoded memory), no readahead. */
+  private Archive archive(OriginFixture origin, RocksBlockStore store) throws IOException {
+    return Archive.open(List.of(new DirectoryOrigin(origin.root())), store, origin.trust(),
+        FetchConfig.defaults().withReadahead(0), InstantSource.fixed(OriginFixture.NOW), Sleeper.SYSTEM, background);
+  }
+
+  /** Reads the whole version block by block (whole-block reads into a direct buffer, or heap pieces). */
+  private static byte[] readAll(ImageReader reader, boolean direct) throws IOException {
+    byte[] out = new byte[(int) reader.size()];
+    for (int off = 0; off < out.length; off += BLOCK) {
+      int n = Math.min(BLOCK, out.length - off);
+      ByteBuffer dst = direct ? ByteBuffer.allocateDirect(n) : ByteBuffer.allocate(n);
+      reader.read(off, dst);
+      dst.flip().get(out, off, n);
+    }
+    return out;
+  }
+
+  static Path dataFile(RocksBlockStore store, Catalog.Entry e) {
+    return store.decoded().directory().resolve(HexFormat.of().formatHex(e.tableDigest()) + DecodedFile.DATA_SUFFIX);
+  }
+
+  static Path indexFile(RocksBlockStore store, Catalog.Entry e) {
+    return store.decoded().directory().resolve(HexFormat.of().formatHex(e.tableDigest()) + DecodedFile.INDEX_SUFFIX);
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aBlockDecodedASecondTimeIsKeptDecodedAndLaterReadsTakeItFromTheTierNotTheBlockCache(boolean direct) throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(BLOCK * 12 + 4096, BLOCK, 3); // every 4th block is zeros
+    origin.publish("testos", "1", image, BLOCK, Codec.ZSTD, List.of());
+    var store = store(64L << 20);
+    assertThat(readAll(archive(origin, store).reader("testos:1"), direct)).as("cold").isEqualTo(image);
+    assertThat(store.decoded().bytes()).as("blocks decoded once (here: freshly fetched) are not kept").isZero();
+    assertThat(readAll(archive(origin, store).reader("testos:1"), direct)).as("warm").isEqualTo(image);
+    long stored = 10L * BLOCK; // 13 blocks, 3 of them zeros (never stored); the last one is 4096 bytes
+    assertThat(store.decoded().bytes()).isEqualTo(stored - BLOCK + 4096);
+    long hits = store.stats().hits();
+    assertThat(readAll(archive(origin, store).reader("testos:1"), direct)).as("from the tier").isEqualTo(image);
+    assertThat(store.stats().hits() - hits).as("block cache reads").isZero();
+  }
+
+  @Test
+  void decodedBytesChangedOnDiskAreDroppedAndTheReadFallsBackToTheBlockCache() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(BLOCK * 8, BLOCK, 5);
+    origin.publish("testos", "1", image, BLOCK, Codec.ZSTD, List.of());
+    var store = store(64L << 20);
+    readAll(archive(origin, store).reader("testos:1"), true);
+    readAll(archive(origin, store).reader("testos:1"), true);
+    long full = store.decoded().bytes();
+    Catalog.Entry e = archive(origin, store).versions().getFirst();
+    try (var ch = FileChannel.open(dataFile(store, e), StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.allocate(1);
+      ch.read(b, 5L * BLOCK + 777);
+      ch.write(ByteBuffer.wrap(new byte[] {(byte) (b.get(0) ^ 0x10)}), 5L * BLOCK + 777);
+    }
+    long hits = store.stats().hits();
+    var reader = archive(origin, store).reader("testos:1");
+    assertThat(readAll(reader, true)).isEqualTo(image);
+    assertThat(store.stats().hits() - hits).as("only the damaged block came from the block cache").isEqualTo(1);
+    // Dropped, then written again by that very read (it was decoded from the block cache).
+    assertThat(store.decoded().bytes()).isEqualTo(full);
+    hits = store.stats().hits();
+    assertThat(readAll(archive(origin, store).reader("testos:1"), false)).isEqualTo(image);
+    assertThat(store.stats().hits() - hits).isZero();
+  }
+
+  @Test
+  void aReopenedCacheServesTheBlocksKeptBeforeAndIgnoresEntriesWhoseCheckFails() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(BLOCK * 8, BLOCK, 9); // blocks 2 and 6 are zeros
+    origin.publish("testos", "1", image, BLOCK, Codec.ZSTD, List.of());
+    Path dir = tmp.resolve("cache");
+    CacheConfig config = CacheConfig.withMaxBytes(256L << 20).withDecodedDiskBytes(64L << 20);
+    Catalog.Entry e;
+    try (var store = RocksBlockStore.open(dir, config)) {
+      readAll(archive(origin, store).reader("testos:1"), true);
+      readAll(archive(origin, store).reader("testos:1"), true);
+      assertThat(store.decoded().bytes()).isEqualTo(6L * BLOCK);
+      e = archive(origin, store).versions().getFirst();
+      // A torn entry (as a power loss could leave it): block 3's check word no longer matches.
+      try (var ch = FileChannel.open(indexFile(store, e), StandardOpenOption.WRITE)) {
+        ch.write(ByteBuffer.wrap(new byte[] {1, 2}), DecodedFile.HEADER + 3L * DecodedFile.ENTRY + 5);
+      }
+    }
+    assertThat(DecodedBlocks.readUsage(dir)).as("what cache stats reports")
+        .isEqualTo(new DecodedBlocks.Usage(5L * BLOCK, 1));
+    var store = RocksBlockStore.open(dir, config);
+    closing.add(store);
+    assertThat(store.decoded().bytes()).isEqualTo(5L * BLOCK);
+    long hits = store.stats().hits();
+    assertThat(readAll(archive(origin, store).reader("testos:1"), true)).isEqualTo(image);
+    assertThat(store.stats().hits() - hits).as("block 3 only").isEqualTo(1);
+  }
+
+  @Test
+  void theTierStaysUnderItsBoundByEvictingTheLeastRecentlyUsedVersionWhole() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    List<byte[]> images = new ArrayList<>();
+    for (int v = 1; v <= 3; v++) {
+      byte[] image = OriginFixture.image(BLOCK * 8, BLOCK, 20 + v); // 6 stored blocks each
+      images.add(image);
+      origin.publish("testos", Integer.toString(v), image, BLOCK, Codec.ZSTD, List.of());
+    }
+    long bound = 13L * BLOCK; // two versions and a block
+    var store = store(bound);
+    for (int v = 1; v <= 3; v++) {
+      readAll(archive(origin, store).reader("testos:" + v), true);
+    }
+    var versions = archive(origin, store).versions();
+    for (int round = 0; round < 2; round++) {
+      for (int v : new int[] {1, 2, 1, 3}) {
+        assertThat(readAll(archive(origin, store).reader("testos:" + v), round == 0)).isEqualTo(images.get(v - 1));
+        assertThat(store.decoded().bytes()).isLessThanOrEqualTo(bound);
+      }
+    }
+    // Last used: 1 then 3; version 2 was evicted whole, files and all.
+    assertThat(store.decoded().bytes()).isEqualTo(12L * BLOCK);
+    assertThat(dataFile(store, versions.get(1))).doesNotExist();
+    assertThat(indexFile(store, versions.get(1))).doesNotExist();
+    assertThat(dataFile(store, versions.get(0))).exists();
+    assertThat(dataFile(store, versions.get(2))).exists();
+  }
+
+  @Test
+  void aVersionReplacedOnTheOriginTakesItsDecodedFilesWithIt() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(BLOCK * 8, BLOCK, 31);
+    origin.publish("testos", "1", image, BLOCK, Codec.ZSTD, List.of());
+    var store = store(64L << 20);
+    var archive = archive(origin, store);
+    readAll(archive.reader("testos:1"), true);
+    readAll(archive(origin, store).reader("testos:1"), true);
+    Catalog.Entry before = archive.versions().getFirst();
+    assertThat(dataFile(store, before)).exists();
+    byte[] replacement = OriginFixture.image(BLOCK * 8, BLOCK, 32);
+    origin.publish("testos", "1", replacement, BLOCK, Codec.ZSTD, List.of());
+    assertThat(archive.refresh()).isTrue();
+    assertThat(dataFile(store, before)).doesNotExist();
+    assertThat(store.decoded().bytes()).isZero();
+    assertThat(readAll(archive.reader("testos:1"), true)).isEqualTo(replacement);
+  }
+
+  @Test
+  void withTheTierOffNothingIsWrittenAndFilesLeftEarlierAreDeleted() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(BLOCK * 4, BLOCK, 41);
+    origin.publish("testos", "1", image, BLOCK, Codec.ZSTD, List.of());
+    Path dir = tmp.resolve("cache");
+    try (var store = RocksBlockStore.open(dir, CacheConfig.withMaxBytes(256L << 20).withDecodedDiskBytes(64L << 20))) {
+      readAll(archive(origin, store).reader("testos:1"), true);
+      readAll(archive(origin, store).reader("testos:1"), true);
+    }
+    try (var s = Files.list(dir.resolve(DecodedBlocks.DIR))) {
+      assertThat(s.count()).isEqualTo(2);
+    }
+    try (var store = RocksBlockStore.open(dir, CacheConfig.withMaxBytes(256L << 20).withDecodedDiskBytes(0))) {
+      assertThat(readAll(archive(origin, store).reader("testos:1"), true)).isEqualTo(image);
+      assertThat(store.decoded().bytes()).isZero();
+    }
+    try (var s = Files.list(dir.resolve(DecodedBlocks.DIR))) {
+      assertThat(s.toList()).isEmpty();
+    }
+  }
+}
