@@ -111,7 +111,6 @@ public final class NodeConfig {
       throw new ConfigException("kad.announce-delay must be positive, got " + string("kad.announce-delay")
           + " (" + sources.get("kad.announce-delay") + ")");
     }
-    bool("exchange.fault.corrupt-uploads");
     bool("exchange.enabled");
     bool("cache.mmap-reads");
     size("cache.decoded-bytes");

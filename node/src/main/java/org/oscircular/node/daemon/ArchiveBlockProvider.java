@@ -22,13 +22,11 @@ final class ArchiveBlockProvider implements BlockProvider {
   private static final System.Logger LOG = System.getLogger(ArchiveBlockProvider.class.getName());
   private final Archive archive;
   private final Predicate<BlockName> fetchThrough;
-  private final boolean corruptUploads;
   private volatile Map<BlockName, BlockEntry.Stored> index = Map.of();
 
-  ArchiveBlockProvider(Archive archive, Predicate<BlockName> fetchThrough, boolean corruptUploads) {
+  ArchiveBlockProvider(Archive archive, Predicate<BlockName> fetchThrough) {
     this.archive = archive;
     this.fetchThrough = fetchThrough;
-    this.corruptUploads = corruptUploads;
   }
 
   /** Indexes every block of every version in the catalog (tables come from the cache or the origins). */
@@ -69,11 +67,6 @@ final class ArchiveBlockProvider implements BlockProvider {
     if (data.isEmpty() && fetchThrough.test(name)) {
       loading.run();
       data = Optional.of(archive.blocks().load(entry).stored());
-    }
-    if (corruptUploads && data.isPresent()) {
-      byte[] bad = data.get().clone();
-      bad[bad.length / 2] ^= 0x5A;
-      return Optional.of(bad);
     }
     return data;
   }

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.oscircular.node.archive.Archive;
 import org.oscircular.node.archive.BlockSource;
 import org.oscircular.node.archive.CatalogPoller;
@@ -26,6 +27,7 @@ import org.oscircular.node.nbd.NbdServer;
 import org.oscircular.node.cache.CacheConfig;
 import org.oscircular.node.cache.RocksBlockStore;
 import org.oscircular.node.config.NodeConfig;
+import org.oscircular.node.exchange.BlockProvider;
 import org.oscircular.node.exchange.PeerExchange;
 import org.oscircular.node.exchange.PeerExchanges;
 import org.oscircular.node.fetch.FetchConfig;
@@ -75,9 +77,17 @@ public final class CircularNode implements AutoCloseable {
 
   /** Starts a node as {@code config} says; on failure everything started so far is stopped again. */
   public static CircularNode start(NodeConfig config) throws Exception {
+    return start(config, UnaryOperator.identity());
+  }
+
+  /**
+   * As {@link #start(NodeConfig)}, with peers served through {@code servedToPeers} applied to the node's own
+   * provider: the seam through which tests run a node that misbehaves towards its peers.
+   */
+  static CircularNode start(NodeConfig config, UnaryOperator<BlockProvider> servedToPeers) throws Exception {
     var node = new CircularNode();
     try {
-      node.startAll(config);
+      node.startAll(config, servedToPeers);
       return node;
     } catch (Exception | Error e) {
       node.close();
@@ -85,7 +95,7 @@ public final class CircularNode implements AutoCloseable {
     }
   }
 
-  private void startAll(NodeConfig config) throws Exception {
+  private void startAll(NodeConfig config, UnaryOperator<BlockProvider> servedToPeers) throws Exception {
     Path dataDir = Path.of(config.string("node.data-dir"));
     Files.createDirectories(dataDir);
     boolean seed = config.string("node.role").equals("seed");
@@ -136,10 +146,10 @@ public final class CircularNode implements AutoCloseable {
     if (sharing) {
       resources.add(exchange);
       // Serving peers.
-      provider = new ArchiveBlockProvider(archive, name -> seed || exchange.isDesignated(name),
-          config.bool("exchange.fault.corrupt-uploads"));
+      provider = new ArchiveBlockProvider(archive, name -> seed || exchange.isDesignated(name));
       provider.refreshIndex();
-      PeerExchanges.serve(host, provider, background, config.integer("exchange.max-uploads", 1, 100_000),
+      BlockProvider served = servedToPeers.apply(provider);
+      PeerExchanges.serve(host, served, background, config.integer("exchange.max-uploads", 1, 100_000),
           config.size("exchange.upload-bandwidth"), seed ? BlockMessage.Role.SEED : BlockMessage.Role.CLIENT,
           registry, timers);
     }

@@ -105,6 +105,15 @@ final class Lab implements AutoCloseable {
 
   /** Starts {@code circular node} on host {@code i} with the given config lines (plus the lab's own). */
   Node startNode(int i, String peerId, List<String> extraConfig) throws IOException {
+    return startNode(i, peerId, extraConfig, List.of("org.oscircular.node.cli.CircularCli", "node"));
+  }
+
+  /** As {@link #startNode}, a node that serves its peers corrupted blocks ({@link LyingNode}). */
+  Node startLyingNode(int i, String peerId, List<String> extraConfig) throws IOException {
+    return startNode(i, peerId, extraConfig, List.of(LyingNode.class.getName()));
+  }
+
+  private Node startNode(int i, String peerId, List<String> extraConfig, List<String> main) throws IOException {
     NetnsLab.Host h = net.host(i);
     Path data = dir.resolve("node-" + i);
     Path mnt = dir.resolve("mnt-" + i);
@@ -121,9 +130,11 @@ final class Lab implements AutoCloseable {
     Files.write(conf, lines);
     Path log = dir.resolve("node-" + i + ".log");
     String java = ProcessHandle.current().info().command().orElse("java");
-    Process p = h.start(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-XX:+UseSerialGC",
-        "-cp", System.getProperty("java.class.path"), "org.oscircular.node.cli.CircularCli", "node",
-        "--config", conf.toString()), log);
+    List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m",
+        "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path")));
+    command.addAll(main);
+    command.addAll(List.of("--config", conf.toString()));
+    Process p = h.start(command, log);
     var node = new Node(h, data, log, mnt, peerId, p);
     nodes.add(node);
     return node;

@@ -75,8 +75,8 @@ class LabSharingTest {
       Lab.Node seed = lab.startNode(1, ids.get(0), with(common, "node.role = seed"));
       List<Lab.Node> clients = new ArrayList<>();
       for (int i = 2; i <= 1 + CLIENTS; i++) {
-        clients.add(lab.startNode(i, ids.get(i - 1),
-            i == liar ? with(common, "exchange.fault.corrupt-uploads = true") : common));
+        String id = ids.get(i - 1);
+        clients.add(i == liar ? lab.startLyingNode(i, id, common) : lab.startNode(i, id, common));
       }
       for (Lab.Node n : lab.nodes) {
         Lab.awaitLog(n, "up as", 120);
