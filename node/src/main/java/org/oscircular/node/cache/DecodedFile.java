@@ -63,6 +63,8 @@ public final class DecodedFile {
     long bytes;
     /** Evicted or lost: its bytes are no longer counted; guarded by the tier. */
     boolean dead;
+    /** A write failed (a full disk, most likely): no more writes to these files, and one log line. */
+    volatile boolean writeFailed;
 
     Generation(FileChannel data, FileChannel index, int blocks) {
       this.data = data;
@@ -400,7 +402,7 @@ public final class DecodedFile {
       throw new IllegalArgumentException("block " + index + " of " + this + " is " + n + " bytes, got " + plain.remaining());
     }
     Generation g = current(true);
-    if (g == null || !g.state.compareAndSet(index, ABSENT, WRITING)) {
+    if (g == null || g.writeFailed || !g.state.compareAndSet(index, ABSENT, WRITING)) {
       return;
     }
     if (!tier.reserve(this, g, n)) {
@@ -422,7 +424,11 @@ public final class DecodedFile {
       tier.release(g, n);
       tier.lost(this, g);
     } catch (IOException e) {
-      LOG.log(System.Logger.Level.WARNING, "decoded tier: writing " + this + " block " + index + ": " + e.getMessage());
+      if (!g.writeFailed) {
+        g.writeFailed = true;
+        LOG.log(System.Logger.Level.WARNING, "decoded tier: writing " + this + " block " + index + " failed ("
+            + e.getMessage() + "); no more blocks of it are kept until it is evicted or the process restarts");
+      }
       g.state.set(index, ABSENT);
       tier.release(g, n);
     }

@@ -26,6 +26,7 @@ import org.oscircular.node.archive.OriginFixture;
 import org.oscircular.node.fetch.DirectoryOrigin;
 import org.oscircular.node.fetch.FetchConfig;
 import org.oscircular.node.fetch.Sleeper;
+import org.oscircular.node.testing.Root;
 import org.oscircular.protocol.format.Catalog;
 import org.oscircular.protocol.format.Codec;
 
@@ -193,6 +194,30 @@ class DecodedBlocksTest {
     assertThat(dataFile(store, before)).doesNotExist();
     assertThat(store.decoded().bytes()).isZero();
     assertThat(readAll(archive.reader("testos:1"), true)).isEqualTo(replacement);
+  }
+
+  @Test
+  void aFullDiskStopsKeepingBlocksButEveryReadStaysCorrect() throws Exception {
+    Root.require("a small tmpfs under the decoded tier");
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(BLOCK * 16, BLOCK, 51); // 12 stored blocks, 768 KiB of plaintext
+    origin.publish("testos", "1", image, BLOCK, Codec.ZSTD, List.of());
+    Path dir = tmp.resolve("cache");
+    Path tierDir = Files.createDirectories(dir.resolve(DecodedBlocks.DIR));
+    Root.run("mount", "-t", "tmpfs", "-o", "size=256k", "decoded-full-test", tierDir.toString());
+    try {
+      try (var store = RocksBlockStore.open(dir, CacheConfig.withMaxBytes(256L << 20).withDecodedDiskBytes(64L << 20))) {
+        readAll(archive(origin, store).reader("testos:1"), true);
+        assertThat(readAll(archive(origin, store).reader("testos:1"), true)).isEqualTo(image);
+        long kept = store.decoded().bytes();
+        assertThat(kept).as("some blocks fit before the disk filled").isPositive().isLessThan(12L * BLOCK);
+        assertThat(readAll(archive(origin, store).reader("testos:1"), false)).isEqualTo(image);
+        assertThat(readAll(archive(origin, store).reader("testos:1"), true)).isEqualTo(image);
+        assertThat(store.decoded().bytes()).isEqualTo(kept);
+      }
+    } finally {
+      Root.unmount(tierDir);
+    }
   }
 
   @Test
