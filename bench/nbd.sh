@@ -4,9 +4,9 @@
 #            block cache (every read decodes cached blocks through the verifying reader)
 #   file:    `circular nbd --file` serving the raw image (the NBD server alone)
 #   nbdkit:  `nbdkit file` serving the raw image (the baseline)
-# each read whole with `nbdcopy URI null:`, alternating, after two untimed passes. Prints medians,
+# each read whole with `nbdcopy URI null:`, alternating, after WARMUP (default 2) untimed passes. Prints medians,
 # throughput ratios to nbdkit (target for archive >= 0.9) and server CPU time per GiB.
-#   SIZE_MIB=1024 RUNS=5 bench/nbd.sh
+#   SIZE_MIB=1024 RUNS=5 bench/nbd.sh       (WARMUP=10: closer to a server that has run for a while)
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 . "$root/bin/find-jdk.sh"
@@ -55,7 +55,7 @@ for uri in "${uris[@]}"; do
 done
 
 cat "$img" >/dev/null                      # page cache warm
-for _ in 1 2; do for uri in "${uris[@]}"; do nbdcopy "$uri" null:; done; done  # untimed (JIT warm-up)
+for _ in $(seq "${WARMUP:-2}"); do for uri in "${uris[@]}"; do nbdcopy "$uri" null:; done; done  # untimed (JIT warm-up)
 
 now() { date +%s%N; }
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, clock ticks
@@ -71,7 +71,7 @@ done
 hz=$(getconf CLK_TCK)
 median() { printf '%s\n' $1 | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 base_median=$(median "${times[2]}")
-echo "nbdcopy of a $size_mib MiB image, warm, $runs runs each"
+echo "nbdcopy of a $size_mib MiB image, warm, $runs runs each after ${WARMUP:-2} untimed passes"
 echo "load average (1, 5, 15 min): before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg)"
 for k in 0 1 2; do
   m=$(median "${times[$k]}")
