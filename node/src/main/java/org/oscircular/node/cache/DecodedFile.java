@@ -238,8 +238,7 @@ public final class DecodedFile {
       delete(dir, hex);
       // Data file first, header last: an index file without a valid header is discarded at the next open.
       try (FileChannel d = FileChannel.open(dataPath, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        d.truncate(imageLength);
-        d.write(ByteBuffer.allocate(1), imageLength - 1); // sparse: only the last byte is allocated
+        d.write(ByteBuffer.allocate(1), imageLength - 1); // the image's length, sparse: only the last page is allocated
       }
       try (FileChannel i = FileChannel.open(indexPath, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         ByteBuffer h = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
