@@ -4,8 +4,8 @@
 # the simulator with the same published table and prints the error of completion time and origin egress.
 #   bench/sim-validate.sh [CLIENTS] [ORIGIN_RATE] [DATA_MIB] [TBF_LATENCY]   default: 2,4 4mbit 16 400ms
 # The lab is kept network-bound: with exchange on, several JVM nodes on a small shared machine are CPU-bound at
-# high origin rates (the simulator has no CPU model); a low rate fixes that, but each origin connection must
-# still move a block well within the node's fetch timeout (10 s) and exchange request timeout (5 s). A deeper
+# high origin rates (the simulator has no CPU model); a low rate fixes that (a designated peer's slow loads keep
+# their requesters waiting with Fetching notices, docs/blocks-protocol.md). A deeper
 # tbf queue than the lab benchmark's default avoids the losses of many TCP flows into a tiny buffer.
 # SIM_VALIDATE_OUT=DIR keeps the lab's measurements and table there (as the simulator's test data).
 # Needs root, nginx, fuse3.

@@ -27,6 +27,8 @@ import org.oscircular.node.testing.NetnsLab;
  * peer exchange on and off. With {@code bench.out} set to a directory it also writes there what the
  * simulator needs to replay the same runs ({@code bench/sim-validate.sh}): {@code lab.properties} (origin
  * rate, image bytes), {@code lab.csv} (one line per run) and the published table with its trust file.
+ * {@code bench.node-set} adds configuration lines to every node, separated by {@code ;} (for a baseline such as
+ * {@code exchange.max-fetching-wait = 0s}, which makes requesters ignore Fetching notices as nodes did before them).
  */
 @Tag("bench")
 class LabBench {
@@ -100,9 +102,15 @@ class LabBench {
       for (int i = 0; i < clients; i++) {
         everyone.add(lab.address(1 + i, ids.get(i)));
       }
-      List<String> config = List.of("origins = " + url, "trust.file = " + trust,
+      List<String> config = new ArrayList<>(List.of("origins = " + url, "trust.file = " + trust,
           "p2p.peers = " + String.join(", ", everyone), "exchange.enabled = " + exchange,
-          "prefetch.bandwidth = 0");
+          "prefetch.bandwidth = 0"));
+      // bench.node-set: more "key = value" lines for every node, separated by ';' (e.g. a baseline setting)
+      for (String line : System.getProperty("bench.node-set", "").split(";")) {
+        if (!line.isBlank()) {
+          config.add(line.strip());
+        }
+      }
       List<Lab.Node> nodes = new ArrayList<>();
       for (int i = 1; i <= clients; i++) {
         nodes.add(lab.startNode(i, ids.get(i - 1), config));
