@@ -125,6 +125,7 @@ public final class BlockService {
             LOG.log(Level.WARNING, "serving block {0} to {1} failed: {2}", w.name(), s.remotePeer(), e.getMessage());
             data = Optional.empty();
           }
+          notices.stop(); // the load is over; pacing the upload is not loading
           if (data.isPresent()) {
             limiter.pace(data.get().length);
           }
@@ -194,6 +195,7 @@ public final class BlockService {
     void stop() {
       if (repeat != null) {
         repeat.cancel(false);
+        repeat = null;
       }
     }
   }
