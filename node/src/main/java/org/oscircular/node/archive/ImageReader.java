@@ -97,6 +97,71 @@ public final class ImageReader {
     }
   }
 
+  /**
+   * Reads like {@link #read}, but only when every byte is at hand without waiting: zero blocks, blocks in
+   * decoded memory, and whole blocks in the decoded tier (one positional read of plaintext, usually from the
+   * page cache, checked against its CRC-32C). It never fetches, never reads the block cache and never
+   * decodes, so an NBD event loop may call it. Returns false with {@code dst}'s position unchanged when a
+   * block is not at hand, or its tier copy fails its check (which drops that copy, as {@link #read} does);
+   * the caller then reads through {@link #read}. Bytes returned are the same verified plaintext
+   * {@link #read} returns.
+   */
+  public boolean readNow(long offset, ByteBuffer dst) {
+    int len = dst.remaining();
+    if (offset < 0 || offset + len > size()) {
+      return false;
+    }
+    int start = dst.position();
+    reading.incrementAndGet();
+    try {
+      long pos = offset;
+      while (dst.hasRemaining()) {
+        int index = (int) (pos >>> blockShift);
+        int within = (int) (pos - ((long) index << blockShift));
+        int plainLength = table.image().blockLength(index, table.blockSize());
+        int n = Math.min(dst.remaining(), plainLength - within);
+        if (!blockNow(index, within, n, plainLength, dst)) {
+          dst.position(start);
+          return false;
+        }
+        pos += n;
+      }
+      long end = offset + len;
+      for (long p = offset; p < end; p = ((p >>> blockShift) + 1) << blockShift) {
+        noteAccess((int) (p >>> blockShift)); // readahead as for any read (it only queues work)
+      }
+      return true;
+    } finally {
+      reading.decrementAndGet();
+    }
+  }
+
+  /** {@code n} bytes of block {@code index} from {@code within} into {@code dst}, if at hand now. */
+  private boolean blockNow(int index, int within, int n, int plainLength, ByteBuffer dst) {
+    switch (table.image().blocks().get(index)) {
+      case BlockEntry.Zero z -> {
+        for (int left = n; left > 0; ) {
+          int k = Math.min(left, ZEROS.length);
+          dst.put(ZEROS, 0, k);
+          left -= k;
+        }
+        return true;
+      }
+      case BlockEntry.Stored s -> {
+        byte[] ready;
+        synchronized (decoded) {
+          ready = decoded.get(index);
+        }
+        if (ready != null) {
+          dst.put(ready, within, n);
+          return true;
+        }
+        return within == 0 && n == plainLength && tier != null && tier.contains(index)
+            && tier.readInto(index, dst);
+      }
+    }
+  }
+
   private void readBlocks(long offset, ByteBuffer dst) throws IOException {
     long pos = offset;
     while (dst.hasRemaining()) {

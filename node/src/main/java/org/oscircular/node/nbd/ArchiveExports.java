@@ -60,6 +60,12 @@ public final class ArchiveExports implements NbdExports {
     }
 
     @Override
+    public boolean readNow(long offset, ByteBuffer dst) {
+      ImageReader r = reader; // null until the first read fetched the table: not at hand
+      return r != null && r.readNow(offset, dst);
+    }
+
+    @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
       ImageReader r = reader;
       if (r == null) {

@@ -18,8 +18,10 @@ import java.util.function.Function;
 
 /**
  * One client connection: negotiates an export, then serves its requests. Negotiation runs on
- * the event loop (the export registry answers from memory); every read runs on {@code reads}, so
- * a read that waits on the network never stalls other clients. Replies go out as soon as their
+ * the event loop (the export registry answers from memory). A read whose bytes the export has at
+ * hand as plaintext ({@link NbdExport#readNow}: the decoded tier, decoded memory) is served right
+ * there; every other read runs on {@code reads}, so a read that waits on the network, the block
+ * cache or a decoder never stalls other clients. Replies go out as soon as their
  * read completes, in any order, matched to requests by cookie.
  *
  * <p>A protocol violation closes this connection only. A failed read answers that request with
@@ -100,6 +102,7 @@ final class NbdConnection extends ByteToMessageDecoder {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    unflushed = 0;
     ctx.flush();
     super.channelReadComplete(ctx);
   }
@@ -224,6 +227,9 @@ final class NbdConnection extends ByteToMessageDecoder {
         } else {
           int header = structured ? NbdReplies.STRUCTURED_HEADER + 8 : NbdReplies.SIMPLE_HEADER;
           ByteBuf reply = buffers.take(header + (int) r.length());
+          if (r.length() <= MAX_READ_NOW && ctx.channel().isWritable() && readNow(ctx, r, reply)) {
+            return;
+          }
           if (!submit(ctx, r, r.length(), bytes -> read(ctx, r, reply, bytes))) {
             buffers.give(reply);
           }
@@ -380,6 +386,59 @@ final class NbdConnection extends ByteToMessageDecoder {
   }
 
   /**
+   * On the event loop: serves a read whose bytes the export has at hand (see
+   * {@link NbdExport#readNow}) straight into {@code reply} and writes it, with no hand-off to a worker
+   * and back. Returns false, {@code reply} still empty, when the read must go to a worker. The
+   * write is flushed with the others at the end of the batch of requests the client sent, or
+   * once {@link #FLUSH_BYTES} have piled up, so a client that keeps many reads in flight gets
+   * replies while the rest of its batch is read.
+   */
+  private boolean readNow(ChannelHandlerContext ctx, ClientMessage.Request r, ByteBuf reply) {
+    int length = (int) r.length();
+    writeReadHeader(reply, r, length);
+    int header = reply.writerIndex();
+    ByteBuffer dst = reply.nioBuffer(header, length);
+    boolean done;
+    try {
+      done = export.readNow(r.offset(), dst) && !dst.hasRemaining();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "nbd: read of {0} bytes at offset {1} of export {2} on the event loop"
+          + " failed, retried on a worker: {3}", length, Long.toString(r.offset()), export.name(), e.toString());
+      done = false;
+    }
+    if (!done) {
+      reply.clear();
+      return false;
+    }
+    reply.writerIndex(header + length);
+    reply.retain(); // the channel releases one reference after writing; we keep the buffer
+    ctx.write(reply).addListener(f -> buffers.give(reply));
+    unflushed += reply.readableBytes();
+    if (unflushed >= FLUSH_BYTES) {
+      unflushed = 0;
+      ctx.flush();
+    }
+    return true;
+  }
+
+  /** Reads served on the event loop may be at most this long (a few page-cache reads). */
+  static final int MAX_READ_NOW = 4 * 1024 * 1024;
+
+  /** Flush replies written on the event loop once this many bytes are waiting. */
+  static final int FLUSH_BYTES = 1024 * 1024;
+
+  /** Bytes written on the event loop since the last flush. */
+  private long unflushed;
+
+  private void writeReadHeader(ByteBuf reply, ClientMessage.Request r, int length) {
+    if (structured) {
+      NbdReplies.writeOffsetDataHeader(reply, r.cookie(), r.offset(), length);
+    } else {
+      NbdReplies.writeSimpleHeader(reply, r.cookie(), 0);
+    }
+  }
+
+  /**
    * Serves one read on a worker thread, into {@code reply} (a buffer taken on the event loop,
    * given back there once written).
    */
@@ -387,11 +446,7 @@ final class NbdConnection extends ByteToMessageDecoder {
       long bytes) {
     int length = (int) r.length();
     try {
-      if (structured) {
-        NbdReplies.writeOffsetDataHeader(reply, r.cookie(), r.offset(), length);
-      } else {
-        NbdReplies.writeSimpleHeader(reply, r.cookie(), 0);
-      }
+      writeReadHeader(reply, r, length);
       int header = reply.writerIndex();
       ByteBuffer dst = reply.nioBuffer(header, length);
       export.read(r.offset(), dst);

@@ -8,7 +8,8 @@ import java.nio.ByteBuffer;
  *
  * <p>Implementations are shared by every connection to the export and are called from many
  * threads at once. {@link #read} may block (it may fetch blocks from the network); the server
- * never calls it on an event-loop thread.
+ * never calls it on an event-loop thread. {@link #readNow} must not block beyond a positional read
+ * of bytes at hand; the server calls it on the event loop first.
  */
 public interface NbdExport {
 
@@ -39,4 +40,15 @@ public interface NbdExport {
    * @throws IOException if any byte of the range cannot be read or verified
    */
   void read(long offset, ByteBuffer dst) throws IOException;
+
+  /**
+   * Fills {@code dst} as {@link #read} does, but only when that needs no waiting on the network, the block
+   * cache or a decoder (the bytes are at hand as verified plaintext: at most a positional read, usually
+   * from the page cache); otherwise returns false with {@code dst}'s position unchanged and the server
+   * calls {@link #read} on a worker. The server calls this on an event-loop thread, for reads of a few MiB
+   * at most. Never delivers bytes that were not verified. By default nothing is at hand.
+   */
+  default boolean readNow(long offset, ByteBuffer dst) {
+    return false;
+  }
 }

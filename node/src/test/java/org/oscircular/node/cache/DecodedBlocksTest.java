@@ -121,6 +121,44 @@ class DecodedBlocksTest {
   }
 
   @Test
+  void readNowTakesOnlyPlaintextAtHandAndLeavesTheBufferAloneOtherwise() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(BLOCK * 8, BLOCK, 5);
+    origin.publish("testos", "1", image, BLOCK, Codec.ZSTD, List.of());
+    var store = store(64L << 20);
+    ByteBuffer dst = ByteBuffer.allocateDirect(2 * BLOCK);
+    var cold = archive(origin, store).reader("testos:1");
+    assertThat(cold.readNow(0, dst)).as("nothing decoded yet").isFalse();
+    assertThat(dst.position()).isZero();
+    readAll(cold, true);
+    readAll(archive(origin, store).reader("testos:1"), true); // decoded a second time: now in the tier
+    long hits = store.stats().hits();
+    var warm = archive(origin, store).reader("testos:1");
+    for (int b = 0; b < 8; b += 2) {
+      assertThat(warm.readNow((long) b * BLOCK, dst.clear())).as("blocks %d-%d", b, b + 1).isTrue();
+      byte[] got = new byte[2 * BLOCK];
+      dst.flip().get(got);
+      assertThat(got).isEqualTo(java.util.Arrays.copyOfRange(image, b * BLOCK, (b + 2) * BLOCK));
+    }
+    assertThat(store.stats().hits() - hits).as("block cache reads").isZero();
+    assertThat(warm.readNow(100, dst.clear().limit(BLOCK))).as("a piece of a block is not at hand").isFalse();
+    assertThat(dst.position()).isZero();
+    Catalog.Entry e = archive(origin, store).versions().getFirst();
+    try (var ch = FileChannel.open(dataFile(store, e), StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.allocate(1);
+      ch.read(b, 5L * BLOCK + 9);
+      ch.write(ByteBuffer.wrap(new byte[] {(byte) (b.get(0) ^ 0x01)}), 5L * BLOCK + 9);
+    }
+    assertThat(warm.readNow(4L * BLOCK, dst.clear())).as("block 5's tier copy fails its check").isFalse();
+    assertThat(dst.position()).isZero();
+    warm.read(4L * BLOCK, dst.clear());
+    byte[] got = new byte[2 * BLOCK];
+    dst.flip().get(got);
+    assertThat(got).isEqualTo(java.util.Arrays.copyOfRange(image, 4 * BLOCK, 6 * BLOCK));
+    assertThat(warm.readNow(4L * BLOCK, dst.clear())).as("decoded again and kept again").isTrue();
+  }
+
+  @Test
   void aReopenedCacheServesTheBlocksKeptBeforeAndIgnoresEntriesWhoseCheckFails() throws Exception {
     var origin = new OriginFixture(tmp.resolve("origin"), 1);
     byte[] image = OriginFixture.image(BLOCK * 8, BLOCK, 9); // blocks 2 and 6 are zeros
