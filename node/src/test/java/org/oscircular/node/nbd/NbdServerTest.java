@@ -34,6 +34,7 @@ class NbdServerTest {
   byte[] image;
   FileExport file;
   TestExports.Gated gated;
+  TestExports.AtHand atHand;
   ExecutorService reads;
   NbdServer server;
   InetSocketAddress address;
@@ -44,9 +45,10 @@ class NbdServerTest {
     file = FileExport.open("disk:1", dir.resolve("disk.img"));
     gated = new TestExports.Gated("gated", file);
     var flaky = new TestExports.Flaky("flaky", file, BAD_FROM, BAD_TO);
+    atHand = new TestExports.AtHand("athand", file, SIZE / 2, BAD_FROM, BAD_TO);
     reads = Executors.newVirtualThreadPerTaskExecutor();
     server = NbdServer.start(new InetSocketAddress("127.0.0.1", 0),
-        NbdExports.of(List.of(file, flaky, gated)), reads, 1);
+        NbdExports.of(List.of(file, flaky, gated, atHand)), reads, 1);
     address = server.address();
   }
 
@@ -99,7 +101,7 @@ class NbdServerTest {
         names.add(new String(name, StandardCharsets.UTF_8));
       }
       assertEquals(NbdWire.REP_ACK, r.type());
-      assertEquals(List.of("disk:1", "flaky", "gated"), names);
+      assertEquals(List.of("disk:1", "flaky", "gated", "athand"), names);
     }
   }
 
@@ -404,5 +406,46 @@ class NbdServerTest {
         f.get(50, TimeUnit.SECONDS);
       }
     }
+  }
+
+  @Test
+  void readsAtHandAreAnsweredOnTheEventLoopAndAllOthersByThePoolWithTheRightBytes() throws IOException {
+    try (var c = transmitting("athand")) {
+      long[] offsets = {0, 70_000, SIZE / 2 + 5, BAD_FROM + 100, SIZE / 2 - 4096, SIZE - 777};
+      int[] lengths = {4096, 200_000, 65_536, 1000, 8192, 777};
+      for (int i = 0; i < offsets.length; i++) { // pipelined
+        c.request(0, NbdWire.CMD_READ, i, offsets[i], lengths[i]);
+      }
+      for (int i = 0; i < offsets.length; i++) {
+        RawNbdClient.SimpleReply r = c.readSimpleReply();
+        assertEquals(0, r.error());
+        int k = (int) r.cookie();
+        assertArrayEquals(Arrays.copyOfRange(image, (int) offsets[k], (int) offsets[k] + lengths[k]),
+            c.readBytes(lengths[k]), "read " + k);
+      }
+    }
+    assertEquals(2, atHand.servedNow().get(), "reads at hand (the damaged one and those past half are not)");
+    assertEquals(4, atHand.read().get(), "reads sent to the pool");
+    assertTrue(atHand.nowThreads().stream().noneMatch(Thread::isVirtual), "readNow on the event loop");
+    assertTrue(atHand.readThreads().stream().allMatch(Thread::isVirtual), "read on the pool");
+  }
+
+  @Test
+  void aReadAtHandGetsAStructuredDataChunk() throws IOException {
+    try (var c = connect()) {
+      c.sendOption(NbdWire.OPT_STRUCTURED_REPLY, new byte[0]);
+      assertEquals(NbdWire.REP_ACK, c.readOptionReply().type());
+      assertEquals(NbdWire.REP_ACK, c.go("athand").type());
+      c.request(NbdWire.CMD_FLAG_DF, NbdWire.CMD_READ, 9, 12_345, 100_000);
+      assertEquals(NbdWire.STRUCTURED_REPLY_MAGIC, c.in.readInt());
+      assertEquals(NbdWire.REPLY_FLAG_DONE, c.in.readUnsignedShort());
+      assertEquals(NbdWire.REPLY_TYPE_OFFSET_DATA, c.in.readUnsignedShort());
+      assertEquals(9, c.in.readLong());
+      assertEquals(100_008, c.in.readInt());
+      assertEquals(12_345, c.in.readLong());
+      assertArrayEquals(Arrays.copyOfRange(image, 12_345, 112_345), c.readBytes(100_000));
+    }
+    assertEquals(1, atHand.servedNow().get());
+    assertEquals(0, atHand.read().get());
   }
 }

@@ -67,4 +67,53 @@ final class TestExports {
       inner.read(offset, dst);
     }
   }
+
+  /**
+   * Has the bytes below {@code atHandBelow} at hand ({@link NbdExport#readNow} serves them), except a
+   * range whose at-hand copy is damaged: readNow scribbles over the buffer there and refuses, as a tier
+   * copy that fails its check does. Counts the calls and the threads they ran on.
+   */
+  record AtHand(String name, NbdExport inner, long atHandBelow, long damagedFrom, long damagedTo,
+      java.util.concurrent.atomic.AtomicInteger servedNow, java.util.concurrent.atomic.AtomicInteger read,
+      java.util.Set<Thread> nowThreads, java.util.Set<Thread> readThreads) implements NbdExport {
+    AtHand(String name, NbdExport inner, long atHandBelow, long damagedFrom, long damagedTo) {
+      this(name, inner, atHandBelow, damagedFrom, damagedTo, new java.util.concurrent.atomic.AtomicInteger(),
+          new java.util.concurrent.atomic.AtomicInteger(), java.util.concurrent.ConcurrentHashMap.newKeySet(),
+          java.util.concurrent.ConcurrentHashMap.newKeySet());
+    }
+
+    @Override
+    public long size() {
+      return inner.size();
+    }
+
+    @Override
+    public boolean readNow(long offset, ByteBuffer dst) {
+      nowThreads.add(Thread.currentThread());
+      long end = offset + dst.remaining();
+      if (offset < damagedTo && end > damagedFrom) {
+        for (int i = dst.position(); i < dst.limit(); i++) {
+          dst.put(i, (byte) 0x5a);
+        }
+        return false;
+      }
+      if (end > atHandBelow) {
+        return false;
+      }
+      try {
+        inner.read(offset, dst);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      servedNow.incrementAndGet();
+      return true;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+      readThreads.add(Thread.currentThread());
+      read.incrementAndGet();
+      inner.read(offset, dst);
+    }
+  }
 }
