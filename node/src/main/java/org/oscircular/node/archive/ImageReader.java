@@ -44,6 +44,8 @@ public final class ImageReader {
   private final long maxDecodedBytes;
   /** This version's file in the decoded tier on disk, or null when the tier is off. */
   private final DecodedFile tier;
+  /** One bit per block: read from or written to the tier by this process (see {@link #inPageCache}). */
+  private final java.util.concurrent.atomic.AtomicLongArray tierTouched;
 
   /**
    * @param maxDecodedBytes bound of the decoded-block memory ({@code cache.decoded-bytes}); 0 keeps
@@ -59,6 +61,7 @@ public final class ImageReader {
     this.blockShift = Integer.numberOfTrailingZeros(table.blockSize());
     this.maxDecodedBytes = maxDecodedBytes;
     this.decoded = new LinkedHashMap<>(64, 0.75f, true);
+    this.tierTouched = new java.util.concurrent.atomic.AtomicLongArray((table.image().blocks().size() + 63) >>> 6);
   }
 
   /** The image length in bytes (exact). */
@@ -99,8 +102,9 @@ public final class ImageReader {
 
   /**
    * Reads like {@link #read}, but only when every byte is at hand without waiting: zero blocks, blocks in
-   * decoded memory, and whole blocks in the decoded tier (one positional read of plaintext, usually from the
-   * page cache, checked against its CRC-32C). It never fetches, never reads the block cache and never
+   * decoded memory, and whole blocks in the decoded tier that this process has read or written before (one
+   * positional read of plaintext, from the page cache unless memory pressure dropped it, checked against its
+   * CRC-32C). It never fetches, never reads the block cache and never
    * decodes, so an NBD event loop may call it. Returns false with {@code dst}'s position unchanged when a
    * block is not at hand, or its tier copy fails its check (which drops that copy, as {@link #read} does);
    * the caller then reads through {@link #read}. Bytes returned are the same verified plaintext
@@ -136,6 +140,22 @@ public final class ImageReader {
     }
   }
 
+  /**
+   * Whether this process has read or written block {@code index} of the decoded tier: only then are its
+   * pages likely in the page cache, so that {@link #readNow} does not wait for a disk (after a reboot the
+   * first read of each block takes the ordinary path).
+   */
+  private boolean inPageCache(int index) {
+    return (tierTouched.get(index >>> 6) & (1L << index)) != 0;
+  }
+
+  private void touched(int index) {
+    long bit = 1L << index;
+    if ((tierTouched.get(index >>> 6) & bit) == 0) {
+      tierTouched.getAndAccumulate(index >>> 6, bit, (a, b) -> a | b);
+    }
+  }
+
   /** {@code n} bytes of block {@code index} from {@code within} into {@code dst}, if at hand now. */
   private boolean blockNow(int index, int within, int n, int plainLength, ByteBuffer dst) {
     switch (table.image().blocks().get(index)) {
@@ -156,8 +176,8 @@ public final class ImageReader {
           dst.put(ready, within, n);
           return true;
         }
-        return within == 0 && n == plainLength && tier != null && tier.contains(index)
-            && tier.readInto(index, dst);
+        return within == 0 && n == plainLength && tier != null && inPageCache(index)
+            && tier.contains(index) && tier.readInto(index, dst);
       }
     }
   }
@@ -220,6 +240,7 @@ public final class ImageReader {
     try {
       // The decoded tier: one positional read straight into dst, checked against the block's CRC-32C.
       if (tier != null && tier.readInto(index, dst)) {
+        touched(index);
         return;
       }
       ByteBuffer scratch = takeScratch(entry.storedLength());
@@ -240,6 +261,7 @@ public final class ImageReader {
           }
           if (tier != null && tier.decodedBefore(index)) {
             tier.write(index, dst.slice(start, plainLength)); // decoded a second time: keep it decoded
+            touched(index);
           }
           return;
         }
@@ -298,7 +320,9 @@ public final class ImageReader {
     }
     try {
       byte[] plain = tier == null ? null : tier.read(index);
-      if (plain == null) {
+      if (plain != null) {
+        touched(index);
+      } else {
         plain = decode(index, entry, plainLength);
       }
       synchronized (decoded) {
@@ -357,6 +381,7 @@ public final class ImageReader {
       byte[] plain = BlockEncoder.decode(table.codec(), loaded.stored(), plainLength);
       if (tier != null && tier.decodedBefore(index)) {
         tier.write(index, plain); // decoded a second time: keep it decoded
+        touched(index);
       }
       return plain;
     } catch (FormatException e) {

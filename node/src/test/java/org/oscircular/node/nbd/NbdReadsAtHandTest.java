@@ -58,6 +58,14 @@ class NbdReadsAtHandTest {
     // No decoded memory and no readahead: a block is at hand only when it is in the decoded tier.
     store = RocksBlockStore.open(tmp.resolve("cache"),
         CacheConfig.withMaxBytes(256L << 20).withDecodedBytes(0).withDecodedDiskBytes(64L << 20));
+    this.origin = origin;
+    serve();
+  }
+
+  OriginFixture origin;
+
+  /** A server on a fresh archive over the same cache (as after a restart of the process). */
+  private void serve() throws IOException {
     var fetch = FetchConfig.defaults().withReadahead(0);
     Archive archive = Archive.open(List.of(new DirectoryOrigin(origin.root())), store,
         origin.trust(), fetch, InstantSource.fixed(OriginFixture.NOW), Sleeper.SYSTEM, background);
@@ -90,6 +98,18 @@ class NbdReadsAtHandTest {
     assertThat(copyEqualsImage("second.img")).as("decoded a second time: kept in the tier").isPositive();
     assertThat(copyEqualsImage("warm.img")).as("reads sent to the pool once the tier holds every block")
         .isZero();
+  }
+
+  @Test
+  void aRestartedServerReadsEachTierBlockOnceThroughThePoolBeforeServingItOnTheEventLoop() throws Exception {
+    copyEqualsImage("cold.img");
+    copyEqualsImage("second.img");
+    assertThat(copyEqualsImage("warm.img")).isZero();
+    server.close();
+    serve();
+    assertThat(copyEqualsImage("restarted.img")).as("pages of the tier maybe not in memory: the pool reads them")
+        .isPositive();
+    assertThat(copyEqualsImage("again.img")).isZero();
   }
 
   @Test
