@@ -160,11 +160,7 @@ public final class ImageReader {
   private boolean blockNow(int index, int within, int n, int plainLength, ByteBuffer dst) {
     switch (table.image().blocks().get(index)) {
       case BlockEntry.Zero z -> {
-        for (int left = n; left > 0; ) {
-          int k = Math.min(left, ZEROS.length);
-          dst.put(ZEROS, 0, k);
-          left -= k;
-        }
+        putZeros(dst, n);
         return true;
       }
       case BlockEntry.Stored s -> {
@@ -182,6 +178,14 @@ public final class ImageReader {
     }
   }
 
+  private static void putZeros(ByteBuffer dst, int n) {
+    for (int left = n; left > 0; ) {
+      int k = Math.min(left, ZEROS.length);
+      dst.put(ZEROS, 0, k);
+      left -= k;
+    }
+  }
+
   private void readBlocks(long offset, ByteBuffer dst) throws IOException {
     long pos = offset;
     while (dst.hasRemaining()) {
@@ -191,13 +195,7 @@ public final class ImageReader {
       int n = Math.min(dst.remaining(), plainLength - within);
       BlockEntry entry = table.image().blocks().get(index);
       switch (entry) {
-        case BlockEntry.Zero z -> {
-          for (int left = n; left > 0; ) {
-            int k = Math.min(left, ZEROS.length);
-            dst.put(ZEROS, 0, k);
-            left -= k;
-          }
-        }
+        case BlockEntry.Zero z -> putZeros(dst, n);
         case BlockEntry.Stored s -> {
           if (within == 0 && n == plainLength && dst.isDirect()) {
             readWholeBlock(index, s, plainLength, dst);
