@@ -7,6 +7,8 @@
 # each read whole with `nbdcopy URI null:`, alternating, after WARMUP (default 2) untimed passes. Prints medians,
 # throughput ratios to nbdkit (target for archive >= 0.9) and server CPU time per GiB.
 #   SIZE_MIB=1024 RUNS=5 bench/nbd.sh       (WARMUP=10: closer to a server that has run for a while)
+# IMAGE=FILE serves that image instead of a random one (e.g. the ext4 image of bench/mount.sh, whose
+# blocks compress: the archive export then reads plaintext kept by the decoded tier, or decodes zstd).
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 . "$root/bin/find-jdk.sh"
@@ -18,7 +20,12 @@ for p in nbdcopy nbdinfo nbdkit; do
   command -v "$p" >/dev/null || { echo "error: $p missing (Debian: libnbd-bin nbdkit)" >&2; exit 1; }
 done
 mkdir -p "$work"
-img="$work/image-${size_mib}m.raw"
+img="${IMAGE:-$work/image-${size_mib}m.raw}"
+tag=$(basename "$img"); tag=${tag%.*}
+if [ -n "${IMAGE:-}" ]; then
+  [ -f "$img" ] || { echo "error: IMAGE=$img does not exist" >&2; exit 1; }
+  size_mib=$(( $(stat -c %s "$img") / 1048576 ))
+fi
 if [ ! -f "$img" ]; then
   echo "bench: writing a ${size_mib} MiB random image to $img" >&2
   head -c "${size_mib}M" /dev/urandom > "$img.tmp" && mv "$img.tmp" "$img"
@@ -28,7 +35,7 @@ if [ ! -f "$jar" ] || [ -n "${REBUILD:-}" ]; then
   (cd "$root" && ./mvnw -q -B -ntp -DskipTests -pl node -am package) >&2
 fi
 circular() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -jar "$jar" "$@"; }
-origin="$work/origin-${size_mib}m"; cache="$work/cache-${size_mib}m"; key="$work/publisher.key"
+origin="$work/origin-$tag"; cache="$work/cache-$tag"; key="$work/publisher.key"
 [ -f "$key" ] || circular keygen --out "$key" --comment bench >/dev/null
 if [ ! -d "$origin" ]; then
   circular publish "$img" --name bench --version 1 --origin "$origin" --key "$key" --quiet >&2
