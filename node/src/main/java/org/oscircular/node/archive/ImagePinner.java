@@ -20,7 +20,8 @@ import org.oscircular.protocol.format.ImageTable;
 /**
  * Pins an image version: records the pin first (so its blocks are never evicted), then loads every
  * missing block of the image and its attachments. Interrupted or failed runs are resumed by running
- * again: blocks already cached are skipped.
+ * again: blocks already cached are skipped. Returns only once the pin and the blocks are on disk (a
+ * crash afterwards keeps them).
  */
 public final class ImagePinner {
   private ImagePinner() {}
@@ -82,6 +83,8 @@ public final class ImagePinner {
         throw new IOException("pinning " + entry.id() + " interrupted; run it again to resume", e);
       }
     }
+    // The cache writes without a WAL: the image is reported pinned (and progress kept) once on disk.
+    archive.store().flush();
     if (!failures.isEmpty()) {
       throw new IOException(failures.size() + " of " + missing.size() + " blocks of " + entry.id()
           + " could not be fetched (the pin is kept; run again to resume): " + failures.getFirst());

@@ -11,10 +11,16 @@ import org.oscircular.node.config.NodeConfig;
  * {@code mmapReads} ({@code cache.mmap-reads}) reads the cache's files through memory maps.
  * {@code decodedBytes} ({@code cache.decoded-bytes}) bounds the decoded plaintext each open image version
  * keeps in memory. {@code decodedDiskBytes} ({@code cache.decoded-disk-bytes}) bounds the decoded tier on
- * disk ({@link DecodedBlocks}); 0 turns it off.
+ * disk ({@link DecodedBlocks}); 0 turns it off. {@code writeBufferBytes} ({@code cache.write-buffer-bytes})
+ * is how many bytes of newly cached blocks RocksDB holds in memory before it writes them to a file: the
+ * cache writes without a write-ahead log, so this (about twice it, while a flush runs) bounds what a crash
+ * loses of recently cached, unpinned blocks (see docs/cache.md, "Crash safety").
  */
 public record CacheConfig(long maxBytes, double highWatermark, double lowWatermark, boolean mmapReads,
-    long decodedBytes, long decodedDiskBytes) {
+    long decodedBytes, long decodedDiskBytes, long writeBufferBytes) {
+  /** The smallest {@code writeBufferBytes} accepted. */
+  public static final long MIN_WRITE_BUFFER_BYTES = 1L << 20;
+
   /** The smallest cap accepted here (the node configuration demands at least 64 MiB; tests go lower). */
   public static final long MIN_MAX_BYTES = 1L << 20;
 
@@ -28,6 +34,9 @@ public record CacheConfig(long maxBytes, double highWatermark, double lowWaterma
     if (decodedDiskBytes < 0) {
       throw new IllegalArgumentException("cache.decoded-disk-bytes must not be negative, got " + decodedDiskBytes);
     }
+    if (writeBufferBytes < MIN_WRITE_BUFFER_BYTES) {
+      throw new IllegalArgumentException("cache.write-buffer-bytes must be at least 1 MiB, got " + writeBufferBytes + " bytes");
+    }
     if (!(lowWatermark > 0.0 && lowWatermark < highWatermark && highWatermark <= 1.0)) {
       throw new IllegalArgumentException("cache watermarks must satisfy 0 < low < high <= 1, got low "
           + lowWatermark + ", high " + highWatermark);
@@ -36,12 +45,12 @@ public record CacheConfig(long maxBytes, double highWatermark, double lowWaterma
 
   /**
    * The cache keys of {@code config}: cache.max-bytes, cache.high-watermark, cache.low-watermark,
-   * cache.mmap-reads, cache.decoded-bytes, cache.decoded-disk-bytes.
+   * cache.mmap-reads, cache.decoded-bytes, cache.decoded-disk-bytes, cache.write-buffer-bytes.
    */
   public static CacheConfig from(NodeConfig config) throws NodeConfig.ConfigException {
     return new CacheConfig(config.size("cache.max-bytes"), config.ratio("cache.high-watermark"),
         config.ratio("cache.low-watermark"), config.bool("cache.mmap-reads"), config.size("cache.decoded-bytes"),
-        config.size("cache.decoded-disk-bytes"));
+        config.size("cache.decoded-disk-bytes"), config.size("cache.write-buffer-bytes"));
   }
 
   /** The defaults of reference.conf. */
@@ -56,17 +65,23 @@ public record CacheConfig(long maxBytes, double highWatermark, double lowWaterma
   /** The default watermarks with another cap. */
   public static CacheConfig withMaxBytes(long maxBytes) {
     var d = defaults();
-    return new CacheConfig(maxBytes, d.highWatermark, d.lowWatermark, d.mmapReads, d.decodedBytes, d.decodedDiskBytes);
+    return new CacheConfig(maxBytes, d.highWatermark, d.lowWatermark, d.mmapReads, d.decodedBytes, d.decodedDiskBytes,
+        d.writeBufferBytes);
   }
 
   /** The same limits with another bound of decoded memory per image version. */
   public CacheConfig withDecodedBytes(long bytes) {
-    return new CacheConfig(maxBytes, highWatermark, lowWatermark, mmapReads, bytes, decodedDiskBytes);
+    return new CacheConfig(maxBytes, highWatermark, lowWatermark, mmapReads, bytes, decodedDiskBytes, writeBufferBytes);
   }
 
   /** The same limits with another bound of the decoded tier on disk (0: off). */
   public CacheConfig withDecodedDiskBytes(long bytes) {
-    return new CacheConfig(maxBytes, highWatermark, lowWatermark, mmapReads, decodedBytes, bytes);
+    return new CacheConfig(maxBytes, highWatermark, lowWatermark, mmapReads, decodedBytes, bytes, writeBufferBytes);
+  }
+
+  /** The same limits with another write buffer (tests use a small one, so a crash lands between flushes). */
+  public CacheConfig withWriteBufferBytes(long bytes) {
+    return new CacheConfig(maxBytes, highWatermark, lowWatermark, mmapReads, decodedBytes, decodedDiskBytes, bytes);
   }
 
   long highBytes() {

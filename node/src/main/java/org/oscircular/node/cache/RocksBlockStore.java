@@ -40,8 +40,11 @@ import org.rocksdb.WriteOptions;
  * <p>Column families: {@code blocks} (SHA1 → stored bytes), {@code meta} (SHA1 → u32 stored length,
  * u64 recency tick), {@code pins} (image id, 0x00, SHA1 → u32 stored length) and {@code default}
  * (signed documents and counters). A block and its meta row are written and deleted in one atomic
- * write batch through the write-ahead log, so a process killed at any moment reopens to a consistent
- * store. A block enters only when its length and SHA-256 match its signed table entry (fetchers have
+ * write batch. No write goes through the write-ahead log (a cold read would write every block twice):
+ * with {@code atomic_flush} all column families reach the disk together, up to one point in the sequence
+ * of batches, so a process killed at any moment reopens to a consistent, possibly older, store: no
+ * block without its meta row, byte totals that match, pins as they were at that point. What callers are
+ * promised is made durable with {@link #flush} (a pinned image, an unpin, a document, close). A block enters only when its length and SHA-256 match its signed table entry (fetchers have
  * checked SHA1 too), and the first {@link #get} of a block after open checks length and SHA-256 again:
  * bytes damaged or tampered with while the cache was closed are dropped and reported as a miss, never
  * returned. Later reads compare a CRC-32C of the bytes with the one taken of the bytes that verified
@@ -72,7 +75,8 @@ public final class RocksBlockStore implements AutoCloseable {
   private final ColumnFamilyHandle pins;
   /** The decoded tier beside the blocks (DIR/decoded); set once at open. */
   private volatile DecodedBlocks decoded;
-  private final WriteOptions writeOptions = new WriteOptions();
+  /** Every write skips the WAL; see the class comment and docs/cache.md, "Crash safety". */
+  private final WriteOptions writeOptions = new WriteOptions().setDisableWAL(true);
   /**
    * Block reads skip RocksDB's blob checksum (a table-driven CRC in the shipped library, which cost more
    * CPU than everything else on a warm read): every block read is checked against SHA-256 or the
@@ -187,7 +191,7 @@ public final class RocksBlockStore implements AutoCloseable {
         .setAtomicFlush(true).setMaxBackgroundJobs(2).setKeepLogFileNum(3)
         .setAllowMmapReads(config.mmapReads());
     List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
-    List<ColumnFamilyDescriptor> descriptors = descriptors(cfOptions);
+    List<ColumnFamilyDescriptor> descriptors = descriptors(cfOptions, config);
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     try {
       RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
@@ -220,7 +224,7 @@ public final class RocksBlockStore implements AutoCloseable {
     List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     try (var dbOptions = new DBOptions();
-        RocksDB db = RocksDB.openReadOnly(dbOptions, dir.toString(), descriptors(cfOptions), handles)) {
+        RocksDB db = RocksDB.openReadOnly(dbOptions, dir.toString(), descriptors(cfOptions, config), handles)) {
       long bytes = 0;
       long count = 0;
       try (RocksIterator it = db.newIterator(handles.get(2))) {
@@ -266,13 +270,15 @@ public final class RocksBlockStore implements AutoCloseable {
     }
   }
 
-  private static List<ColumnFamilyDescriptor> descriptors(List<ColumnFamilyOptions> opened) {
+  private static List<ColumnFamilyDescriptor> descriptors(List<ColumnFamilyOptions> opened, CacheConfig config) {
     var small = new ColumnFamilyOptions();
     // Stored blocks are already compressed (or incompressible); large values go to blob files so
     // compaction does not rewrite them.
     var blockOpts = new ColumnFamilyOptions().setCompressionType(CompressionType.NO_COMPRESSION)
         .setEnableBlobFiles(true).setMinBlobSize(4096).setBlobCompressionType(CompressionType.NO_COMPRESSION)
-        .setEnableBlobGarbageCollection(true);
+        .setEnableBlobGarbageCollection(true)
+        // Without a WAL this bounds what a crash loses; with atomic_flush, filling it flushes every family.
+        .setWriteBufferSize(config.writeBufferBytes());
     var metaOpts = new ColumnFamilyOptions();
     var pinOpts = new ColumnFamilyOptions();
     opened.addAll(List.of(small, blockOpts, metaOpts, pinOpts));
@@ -668,7 +674,12 @@ public final class RocksBlockStore implements AutoCloseable {
 
   /** Removes an image's pin; its blocks become evictable unless another pinned image uses them. */
   public boolean unpin(String imageId) throws IOException {
-    return guarded(() -> unpin0(imageId));
+    return guarded(() -> unpin0(imageId) && flushed(true));
+  }
+
+  private boolean flushed(boolean result) throws IOException {
+    flush0();
+    return result;
   }
 
   private synchronized boolean unpin0(String imageId) throws IOException {
@@ -824,12 +835,21 @@ public final class RocksBlockStore implements AutoCloseable {
     });
   }
 
+  /**
+   * Writes a document and makes it durable before returning (a catalog's sequence guards against
+   * rollback, so it must not be lost to a crash); an unchanged document is not written again.
+   */
   private void putDocument0(String key, byte[] value) throws IOException {
+    byte[] k = (DOC_PREFIX + key).getBytes(StandardCharsets.UTF_8);
     try {
-      db.put(defaultCf, writeOptions, (DOC_PREFIX + key).getBytes(StandardCharsets.UTF_8), value);
+      if (java.util.Arrays.equals(db.get(defaultCf, k), value)) {
+        return;
+      }
+      db.put(defaultCf, writeOptions, k, value);
     } catch (RocksDBException e) {
       throw new IOException("cache write of " + key + " failed: " + e.getMessage(), e);
     }
+    flush0();
   }
 
   public Path directory() {
@@ -845,15 +865,23 @@ public final class RocksBlockStore implements AutoCloseable {
     return decoded;
   }
 
-  /** Writes the memtables to files (tests use it to reach the bytes on disk). */
-  void flush() throws IOException {
+  /**
+   * Makes every write that returned before this call survive a crash: writes the recency ticks and then
+   * all column families' memtables to files, atomically, and waits for that. The cache writes without a
+   * WAL, so this is the durability point for what a caller reports done (a pinned image).
+   */
+  public void flush() throws IOException {
     guarded(() -> {
+      synchronized (this) {
+        flushTicks();
+      }
       flush0();
       return null;
     });
   }
 
-  private synchronized void flush0() throws IOException {
+  /** Not under the store's lock: inserts go on while RocksDB writes the files. */
+  private void flush0() throws IOException {
     try (var options = new FlushOptions().setWaitForFlush(true)) {
       db.flush(options, List.of(defaultCf, blocks, meta, pins));
     } catch (RocksDBException e) {
@@ -881,6 +909,7 @@ public final class RocksBlockStore implements AutoCloseable {
       synchronized (this) {
         try {
           flushTicks();
+          flush0();
         } finally {
           writeOptions.close();
           blockReads.close();

@@ -115,6 +115,10 @@ public final class NodeConfig {
     bool("cache.mmap-reads");
     size("cache.decoded-bytes");
     size("cache.decoded-disk-bytes");
+    if (size("cache.write-buffer-bytes") < 1L << 20) {
+      throw new ConfigException("cache.write-buffer-bytes must be at least 1 MiB, got " + human(size("cache.write-buffer-bytes"))
+          + " (" + sources.get("cache.write-buffer-bytes") + ")");
+    }
     integer("exchange.bad-blocks-before-ban", 1, 1000);
     duration("exchange.ban-duration");
     long maxBytes = size("cache.max-bytes");
