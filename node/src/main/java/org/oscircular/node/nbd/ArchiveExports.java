@@ -2,10 +2,13 @@ package org.oscircular.node.nbd;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import org.oscircular.node.archive.Archive;
 import org.oscircular.node.archive.ImageReader;
+import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.Catalog;
+import org.oscircular.protocol.format.ImageTable;
 
 /**
  * Every version in an archive's verified catalog as an export named {@code IMAGE:VERSION}. Sizes
@@ -67,12 +70,56 @@ public final class ArchiveExports implements NbdExports {
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
+      reader().read(offset, dst);
+    }
+
+    /**
+     * Straight from the signed table: a Zero block entry is a hole that reads as zeroes, a stored
+     * block is data. Runs of blocks with the same status make one extent, cut at the range's ends.
+     */
+    @Override
+    public List<Extent> allocation(long offset, long length, int maxExtents) throws IOException {
+      return allocation(reader().table(), offset, length, maxExtents);
+    }
+
+    /** At hand once the table was fetched (by a read or an earlier block status request). */
+    @Override
+    public List<Extent> allocationNow(long offset, long length, int maxExtents) {
+      ImageReader r = reader;
+      return r == null ? null : allocation(r.table(), offset, length, maxExtents);
+    }
+
+    private static List<Extent> allocation(ImageTable table, long offset, long length, int maxExtents) {
+      List<BlockEntry> blocks = table.image().blocks();
+      int shift = Integer.numberOfTrailingZeros(table.blockSize());
+      long end = offset + length;
+      List<Extent> extents = new ArrayList<>();
+      long pos = offset;
+      while (pos < end && extents.size() < maxExtents) {
+        int index = (int) (pos >>> shift);
+        int flags = status(blocks.get(index));
+        int next = index + 1;
+        while (next < blocks.size() && ((long) next << shift) < end && status(blocks.get(next)) == flags) {
+          next++;
+        }
+        long runEnd = Math.min(end, (long) next << shift);
+        extents.add(new Extent(runEnd - pos, flags));
+        pos = runEnd;
+      }
+      return extents;
+    }
+
+    private static int status(BlockEntry e) {
+      return e instanceof BlockEntry.Zero ? HOLE | ZERO : 0;
+    }
+
+    private ImageReader reader() throws IOException {
       ImageReader r = reader;
       if (r == null) {
         r = archive.reader(entry); // fetches and verifies the table once; the archive shares it
         reader = r;
       }
-      r.read(offset, dst);
+      return r;
     }
   }
 }

@@ -65,6 +65,15 @@ public final class FileExport implements NbdExport, AutoCloseable {
     }
   }
 
+  /**
+   * Everything is data (flags 0), which the protocol allows: the file's holes are not looked up
+   * (Java has no SEEK_HOLE), so clients read them as they read any other bytes.
+   */
+  @Override
+  public java.util.List<Extent> allocationNow(long offset, long length, int maxExtents) {
+    return java.util.List.of(new Extent(length, 0));
+  }
+
   @Override
   public void close() throws IOException {
     channel.close();

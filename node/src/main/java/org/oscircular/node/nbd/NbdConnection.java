@@ -47,6 +47,10 @@ final class NbdConnection extends ByteToMessageDecoder {
   private boolean structured;
   private NbdExport export;
   private int transmissionFlags;
+  /** The export whose base:allocation the last NBD_OPT_SET_META_CONTEXT selected, or null. */
+  private String allocationFor;
+  /** base:allocation is selected for the export in transmission: NBD_CMD_BLOCK_STATUS works. */
+  private boolean allocation;
   private int inFlight;
   private long inFlightBytes;
   private boolean stopped; // protocol error, abort or disconnect: decode nothing more
@@ -142,6 +146,7 @@ final class NbdConnection extends ByteToMessageDecoder {
         ctx.write(NbdReplies.optionAck(alloc, NbdWire.OPT_LIST));
       }
       case OptionRequest.Info info -> onInfo(ctx, info);
+      case OptionRequest.MetaContext meta -> onMetaContext(ctx, meta);
       case OptionRequest.Unsupported(int code) when code == NbdWire.OPT_STRUCTURED_REPLY -> {
         structured = true;
         ctx.write(NbdReplies.optionAck(alloc, code));
@@ -187,6 +192,34 @@ final class NbdConnection extends ByteToMessageDecoder {
     }
   }
 
+  /** NBD_OPT_LIST_META_CONTEXT and NBD_OPT_SET_META_CONTEXT; the only context is base:allocation. */
+  private void onMetaContext(ChannelHandlerContext ctx, OptionRequest.MetaContext meta) {
+    ByteBufAllocator alloc = ctx.alloc();
+    int code = meta.set() ? NbdWire.OPT_SET_META_CONTEXT : NbdWire.OPT_LIST_META_CONTEXT;
+    if (meta.set()) {
+      allocationFor = null; // SET replaces the selection, even when it fails
+      if (!structured) {
+        ctx.write(NbdReplies.optionError(alloc, code, NbdWire.REP_ERR_INVALID,
+            "NBD_OPT_SET_META_CONTEXT needs NBD_OPT_STRUCTURED_REPLY first"));
+        return;
+      }
+    }
+    if (exports.find(meta.name()).isEmpty()) {
+      ctx.write(NbdReplies.optionError(alloc, code, NbdWire.REP_ERR_UNKNOWN,
+          "no export named \"" + meta.name() + "\" (NBD_OPT_LIST shows them)"));
+      return;
+    }
+    if (meta.matchesAllocation()) {
+      // a listed context's id is reserved and sent as 0
+      ctx.write(NbdReplies.metaContext(alloc, code, meta.set() ? NbdWire.BASE_ALLOCATION_ID : 0,
+          NbdWire.BASE_ALLOCATION));
+      if (meta.set()) {
+        allocationFor = meta.name();
+      }
+    }
+    ctx.write(NbdReplies.optionAck(alloc, code));
+  }
+
   private static int preferred(NbdExport e) {
     int p = e.preferredBlockSize();
     if (p < 512 || p > NbdWire.MAX_PAYLOAD || Integer.bitCount(p) != 1) {
@@ -206,6 +239,7 @@ final class NbdConnection extends ByteToMessageDecoder {
 
   private void begin(NbdExport e) {
     export = e;
+    allocation = e.name().equals(allocationFor);
     transmissionFlags = flagsFor();
     frames.enterTransmission();
   }
@@ -249,8 +283,20 @@ final class NbdConnection extends ByteToMessageDecoder {
         stopped = true;
         closeWhenIdle(ctx);
       }
-      case NbdWire.CMD_BLOCK_STATUS ->
+      case NbdWire.CMD_BLOCK_STATUS -> {
+        if (!allocation) {
           fail(ctx, r, NbdWire.EINVAL, "no metadata context was negotiated");
+        } else if ((r.flags() & ~NbdWire.CMD_FLAG_REQ_ONE) != 0) {
+          fail(ctx, r, NbdWire.EINVAL, "flags 0x" + Integer.toHexString(r.flags())
+              + " are not valid for a block status request");
+        } else if (r.length() == 0) {
+          fail(ctx, r, NbdWire.EINVAL, "block status of 0 bytes");
+        } else if (!inRange(r)) {
+          fail(ctx, r, NbdWire.EINVAL, outOfRange(r));
+        } else {
+          blockStatus(ctx, r);
+        }
+      }
       default -> fail(ctx, r, NbdWire.EINVAL, "unknown command " + r.type());
     }
   }
@@ -462,6 +508,62 @@ final class NbdConnection extends ByteToMessageDecoder {
       return new Reply(error(ctx.alloc(), r.cookie(), NbdWire.EIO,
           "read failed at offset " + r.offset() + ": " + e.getMessage()), reply, bytes);
     }
+  }
+
+  /**
+   * NBD_CMD_BLOCK_STATUS: on the event loop when the export has the map at hand
+   * ({@link NbdExport#allocationNow}), otherwise on a worker (an image version may fetch its table).
+   */
+  private void blockStatus(ChannelHandlerContext ctx, ClientMessage.Request r) {
+    List<NbdExport.Extent> now;
+    try {
+      now = export.allocationNow(r.offset(), r.length(), maxExtents(r));
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "nbd: block status at offset {0} of export {1} on the event loop failed,"
+          + " retried on a worker: {2}", Long.toString(r.offset()), export.name(), e.toString());
+      now = null;
+    }
+    if (now != null) {
+      ctx.write(statusReply(ctx.alloc(), r, now));
+    } else {
+      submit(ctx, r, 0, bytes -> {
+        List<NbdExport.Extent> extents;
+        try {
+          extents = export.allocation(r.offset(), r.length(), maxExtents(r));
+        } catch (IOException | RuntimeException e) {
+          LOG.log(Level.WARNING, "nbd: block status at offset {0} of export {1} failed: {2}",
+              Long.toString(r.offset()), export.name(), e.getMessage());
+          return new Reply(error(ctx.alloc(), r.cookie(), NbdWire.EIO,
+              "block status failed at offset " + r.offset() + ": " + e.getMessage()), null, bytes);
+        }
+        return new Reply(statusReply(ctx.alloc(), r, extents), null, bytes);
+      });
+    }
+  }
+
+  /** One descriptor under NBD_CMD_FLAG_REQ_ONE, else at most the document's 2^20. */
+  private static int maxExtents(ClientMessage.Request r) {
+    return (r.flags() & NbdWire.CMD_FLAG_REQ_ONE) != 0 ? 1 : NbdWire.MAX_EXTENTS;
+  }
+
+  /**
+   * The one NBD_REPLY_TYPE_BLOCK_STATUS chunk for base:allocation; NBD_EIO if the export broke its
+   * contract (no extent, too many, or more bytes than asked: descriptors never pass the range).
+   */
+  private ByteBuf statusReply(ByteBufAllocator alloc, ClientMessage.Request r,
+      List<NbdExport.Extent> extents) {
+    long sum = 0;
+    for (NbdExport.Extent e : extents) {
+      sum += e.length();
+    }
+    if (extents.isEmpty() || extents.size() > maxExtents(r) || sum > r.length()) {
+      String why = "export gave " + extents.size() + " extents of " + sum + " bytes for a range of "
+          + r.length();
+      LOG.log(Level.WARNING, "nbd: block status at offset {0} of export {1}: {2}",
+          Long.toString(r.offset()), export.name(), why);
+      return error(alloc, r.cookie(), NbdWire.EIO, why);
+    }
+    return NbdReplies.blockStatus(alloc, r.cookie(), NbdWire.BASE_ALLOCATION_ID, extents);
   }
 
   /** NBD_CMD_CACHE: reads the range (warming the block cache) and discards the bytes. */

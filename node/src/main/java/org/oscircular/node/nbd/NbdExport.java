@@ -13,6 +13,21 @@ import java.nio.ByteBuffer;
  */
 public interface NbdExport {
 
+  /** {@code base:allocation} status flag: the extent is not allocated (NBD_STATE_HOLE). */
+  int HOLE = 1;
+
+  /** {@code base:allocation} status flag: the extent reads as zeroes (NBD_STATE_ZERO). */
+  int ZERO = 2;
+
+  /** {@code length} bytes with the same {@code base:allocation} status ({@link #HOLE}, {@link #ZERO}, or 0 for data). */
+  record Extent(long length, int flags) {
+    public Extent {
+      if (length <= 0) {
+        throw new IllegalArgumentException("extent length must be positive, got " + length);
+      }
+    }
+  }
+
   /** The export name clients ask for, e.g. {@code debian:12.8}. */
   String name();
 
@@ -50,5 +65,28 @@ public interface NbdExport {
    */
   default boolean readNow(long offset, ByteBuffer dst) {
     return false;
+  }
+
+  /**
+   * The {@code base:allocation} map of {@code [offset, offset + length)} (a range within the export,
+   * {@code length} at least 1): consecutive extents starting at {@code offset}, at most
+   * {@code maxExtents} of them, whose lengths add up to at most {@code length} (less only when
+   * {@code maxExtents} ran out). Reporting data (flags 0) is always correct; {@link #HOLE} and
+   * {@link #ZERO} let clients skip reading. May block (an image version fetches its table on first
+   * use); the server calls it off the event loop. By default the whole range is data.
+   *
+   * @throws IOException if the map cannot be had (the request then fails with NBD_EIO)
+   */
+  default java.util.List<Extent> allocation(long offset, long length, int maxExtents) throws IOException {
+    return java.util.List.of(new Extent(length, 0));
+  }
+
+  /**
+   * The map as {@link #allocation} gives it, when that needs no waiting (nothing to fetch or read from
+   * disk); otherwise null and the server calls {@link #allocation} on a worker. The server calls this on
+   * an event-loop thread. By default nothing is at hand.
+   */
+  default java.util.List<Extent> allocationNow(long offset, long length, int maxExtents) {
+    return null;
   }
 }

@@ -67,6 +67,35 @@ final class NbdReplies {
     return option(alloc, option, NbdWire.REP_INFO, data);
   }
 
+  /** An NBD_REP_META_CONTEXT reply: the context's id (0 when listing) and its name. */
+  static ByteBuf metaContext(ByteBufAllocator alloc, int option, int id, String name) {
+    byte[] n = name.getBytes(StandardCharsets.UTF_8);
+    byte[] data = new byte[4 + n.length];
+    java.nio.ByteBuffer.wrap(data).putInt(id).put(n);
+    return option(alloc, option, NbdWire.REP_META_CONTEXT, data);
+  }
+
+  /**
+   * A final NBD_REPLY_TYPE_BLOCK_STATUS chunk: the context id, then one (length, status flags)
+   * descriptor per extent. Each extent's length must fit in 32 bits unsigned and be nonzero.
+   */
+  static ByteBuf blockStatus(
+      ByteBufAllocator alloc, long cookie, int contextId, java.util.List<NbdExport.Extent> extents) {
+    int payload = 4 + 8 * extents.size();
+    ByteBuf b = alloc.buffer(STRUCTURED_HEADER + payload);
+    b.writeInt(NbdWire.STRUCTURED_REPLY_MAGIC);
+    b.writeShort(NbdWire.REPLY_FLAG_DONE);
+    b.writeShort(NbdWire.REPLY_TYPE_BLOCK_STATUS);
+    b.writeLong(cookie);
+    b.writeInt(payload);
+    b.writeInt(contextId);
+    for (NbdExport.Extent e : extents) {
+      b.writeInt((int) e.length());
+      b.writeInt(e.flags());
+    }
+    return b;
+  }
+
   /** The reply to NBD_OPT_EXPORT_NAME: size, flags and (unless NO_ZEROES) 124 zero bytes. */
   static ByteBuf exportName(ByteBufAllocator alloc, long size, int flags, boolean noZeroes) {
     ByteBuf b = alloc.buffer(noZeroes ? 10 : 134);

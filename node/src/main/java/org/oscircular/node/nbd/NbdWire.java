@@ -33,11 +33,14 @@ final class NbdWire {
   static final int OPT_INFO = 6;
   static final int OPT_GO = 7;
   static final int OPT_STRUCTURED_REPLY = 8;
+  static final int OPT_LIST_META_CONTEXT = 9;
+  static final int OPT_SET_META_CONTEXT = 10;
 
   // option replies
   static final int REP_ACK = 1;
   static final int REP_SERVER = 2;
   static final int REP_INFO = 3;
+  static final int REP_META_CONTEXT = 4;
   static final int REP_ERR_UNSUP = 0x80000001;
   static final int REP_ERR_POLICY = 0x80000002;
   static final int REP_ERR_INVALID = 0x80000003;
@@ -63,11 +66,13 @@ final class NbdWire {
   // command flags
   static final int CMD_FLAG_FUA = 1;
   static final int CMD_FLAG_DF = 1 << 2;
+  static final int CMD_FLAG_REQ_ONE = 1 << 3;
 
   // structured reply flags and types
   static final int REPLY_FLAG_DONE = 1;
   static final int REPLY_TYPE_NONE = 0;
   static final int REPLY_TYPE_OFFSET_DATA = 1;
+  static final int REPLY_TYPE_BLOCK_STATUS = 5;
   static final int REPLY_TYPE_ERROR = 0x8001;
 
   // errors
@@ -76,6 +81,13 @@ final class NbdWire {
   static final int EINVAL = 22;
   static final int EOVERFLOW = 75;
   static final int ESHUTDOWN = 108;
+
+  // metadata contexts: the only one this server knows, and the id it gets when selected
+  static final String BASE_ALLOCATION = "base:allocation";
+  static final int BASE_ALLOCATION_ID = 1;
+
+  /** Most descriptors in one NBD_REPLY_TYPE_BLOCK_STATUS chunk (the document's SHOULD NOT exceed). */
+  static final int MAX_EXTENTS = 1 << 20;
 
   /** Strings (export names, messages) are at most this long (proto.md "Conventions"). */
   static final int MAX_STRING = 4096;

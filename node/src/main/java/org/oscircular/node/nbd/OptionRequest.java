@@ -27,6 +27,34 @@ sealed interface OptionRequest {
     }
   }
 
+  /**
+   * NBD_OPT_LIST_META_CONTEXT ({@code set == false}) or NBD_OPT_SET_META_CONTEXT for export {@code name};
+   * every query starts with a namespace and a colon.
+   */
+  record MetaContext(boolean set, String name, java.util.List<String> queries) implements OptionRequest {
+    public MetaContext {
+      queries = java.util.List.copyOf(queries);
+    }
+
+    /**
+     * Whether the answer includes {@code base:allocation}, the only context this server has. LIST: no
+     * query lists every context; {@code base:} (the namespace's wildcard) or {@code base:allocation}
+     * lists it. SET: only the exact name selects it ({@code base:} and no queries select nothing).
+     * Queries in other namespaces and unknown {@code base:} leaf names are ignored, as the document says.
+     */
+    boolean matchesAllocation() {
+      if (!set && queries.isEmpty()) {
+        return true;
+      }
+      for (String q : queries) {
+        if (q.equals(NbdWire.BASE_ALLOCATION) || (!set && q.equals("base:"))) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
   /** An option this server does not implement: answered NBD_REP_ERR_UNSUP. */
   record Unsupported(int code) implements OptionRequest {}
 
@@ -48,6 +76,7 @@ sealed interface OptionRequest {
       case NbdWire.OPT_LIST ->
           data.length == 0 ? new ListExports() : new Invalid(code, "NBD_OPT_LIST takes no data");
       case NbdWire.OPT_INFO, NbdWire.OPT_GO -> parseInfo(code, data);
+      case NbdWire.OPT_LIST_META_CONTEXT, NbdWire.OPT_SET_META_CONTEXT -> parseMetaContext(code, data);
       default -> new Unsupported(code);
     };
   }
@@ -76,6 +105,48 @@ sealed interface OptionRequest {
       infos[i] = Short.toUnsignedInt(b.getShort());
     }
     return new Info(code == NbdWire.OPT_GO, name, infos);
+  }
+
+  /** Export name (32-bit length + string), 32-bit query count, queries (32-bit length + string each). */
+  private static OptionRequest parseMetaContext(int code, byte[] data) {
+    ByteBuffer b = ByteBuffer.wrap(data);
+    if (b.remaining() < 8) {
+      return new Invalid(code, "option data of " + data.length + " bytes is shorter than 8");
+    }
+    long nameLength = Integer.toUnsignedLong(b.getInt());
+    if (nameLength > data.length - 8L) {
+      return new Invalid(code, "export name length " + nameLength + " overruns the option data");
+    }
+    String name = utf8(data, 4, (int) nameLength);
+    if (name == null) {
+      return new Invalid(code, BAD_NAME);
+    }
+    b.position(4 + (int) nameLength);
+    long count = Integer.toUnsignedLong(b.getInt());
+    java.util.List<String> queries = new java.util.ArrayList<>();
+    for (long i = 0; i < count; i++) {
+      if (b.remaining() < 4) {
+        return new Invalid(code, "query " + (i + 1) + " of " + count + " is missing");
+      }
+      long length = Integer.toUnsignedLong(b.getInt());
+      if (length > b.remaining()) {
+        return new Invalid(code, "query length " + length + " overruns the option data");
+      }
+      String query = utf8(data, b.position(), (int) length);
+      if (query == null) {
+        return new Invalid(code, "query must be UTF-8 text of at most 4096 bytes without NUL");
+      }
+      int colon = query.indexOf(':');
+      if (colon <= 0) {
+        return new Invalid(code, "query \"" + query + "\" does not start with a namespace and a colon");
+      }
+      b.position(b.position() + (int) length);
+      queries.add(query);
+    }
+    if (b.hasRemaining()) {
+      return new Invalid(code, b.remaining() + " bytes follow the last query");
+    }
+    return new MetaContext(code == NbdWire.OPT_SET_META_CONTEXT, name, queries);
   }
 
   /** Decodes strict UTF-8 without NUL and at most {@link NbdWire#MAX_STRING} bytes, or null. */

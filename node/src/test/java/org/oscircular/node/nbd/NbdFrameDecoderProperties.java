@@ -79,4 +79,34 @@ class NbdFrameDecoderProperties {
     assertEquals(go, info.go());
     assertArrayEquals(infos.stream().mapToInt(i -> i).toArray(), info.infos());
   }
+
+  @Property
+  void metaContextOptionsParseBackToTheirNameAndQueries(
+      @ForAll @StringLength(max = 100) String name,
+      @ForAll @Size(max = 6) List<@StringLength(max = 40) String> leaves,
+      @ForAll boolean set) throws Exception {
+    String[] queries = leaves.stream().map(l -> "x-" + l.replace(':', '_') + ":" + l).toArray(String[]::new);
+    for (String s : concat(name, queries)) {
+      if (s.indexOf('\0') >= 0 || !s.equals(new String(s.getBytes(
+          java.nio.charset.StandardCharsets.UTF_8), java.nio.charset.StandardCharsets.UTF_8))) {
+        return; // not a valid protocol string
+      }
+    }
+    int code = set ? NbdWire.OPT_SET_META_CONTEXT : NbdWire.OPT_LIST_META_CONTEXT;
+    byte[] data = RawNbdClient.metaData(name, queries);
+    var meta = assertInstanceOf(OptionRequest.MetaContext.class,
+        OptionRequest.parse(new ClientMessage.Option(code, data)));
+    assertEquals(new OptionRequest.MetaContext(set, name, List.of(queries)), meta);
+    // cut anywhere short of the end, the same data is invalid, never an exception
+    for (int cut = 0; cut < data.length; cut++) {
+      assertInstanceOf(OptionRequest.Invalid.class, OptionRequest.parse(
+          new ClientMessage.Option(code, java.util.Arrays.copyOf(data, cut))));
+    }
+  }
+
+  private static List<String> concat(String first, String[] rest) {
+    List<String> all = new ArrayList<>(List.of(rest));
+    all.add(first);
+    return all;
+  }
 }

@@ -10,6 +10,8 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /** A byte-level NBD client for tests: sends exactly what it is told, well-formed or not. */
 final class RawNbdClient implements AutoCloseable {
@@ -80,6 +82,62 @@ final class RawNbdClient implements AutoCloseable {
       b.putShort((short) i);
     }
     return b.array();
+  }
+
+  /** Data of NBD_OPT_LIST_META_CONTEXT / NBD_OPT_SET_META_CONTEXT: export name, then the queries. */
+  static byte[] metaData(String name, String... queries) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    DataOutputStream d = new DataOutputStream(bytes);
+    try {
+      byte[] n = name.getBytes(StandardCharsets.UTF_8);
+      d.writeInt(n.length);
+      d.write(n);
+      d.writeInt(queries.length);
+      for (String q : queries) {
+        byte[] b = q.getBytes(StandardCharsets.UTF_8);
+        d.writeInt(b.length);
+        d.write(b);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** One NBD_REP_META_CONTEXT reply's content. */
+  record MetaContext(int id, String name) {}
+
+  /**
+   * Sends a meta context option and returns the NBD_REP_META_CONTEXT replies; {@code last[0]} gets
+   * the reply that ended them (NBD_REP_ACK or an error).
+   */
+  List<MetaContext> metaContexts(int option, byte[] data, OptionReply[] last) throws IOException {
+    sendOption(option, data);
+    List<MetaContext> contexts = new ArrayList<>();
+    OptionReply r;
+    while ((r = readOptionReply()).type() == NbdWire.REP_META_CONTEXT) {
+      ByteBuffer b = ByteBuffer.wrap(r.data());
+      int id = b.getInt();
+      contexts.add(new MetaContext(id, new String(r.data(), 4, r.data().length - 4, StandardCharsets.UTF_8)));
+    }
+    last[0] = r;
+    return contexts;
+  }
+
+  /** A structured reply chunk: its flags, type, cookie and payload. */
+  record Chunk(int flags, int type, long cookie, byte[] payload) {}
+
+  Chunk readChunk() throws IOException {
+    int magic = in.readInt();
+    if (magic != NbdWire.STRUCTURED_REPLY_MAGIC) {
+      throw new IOException("bad structured reply magic " + Integer.toHexString(magic));
+    }
+    int flags = in.readUnsignedShort();
+    int type = in.readUnsignedShort();
+    long cookie = in.readLong();
+    byte[] payload = new byte[in.readInt()];
+    in.readFully(payload);
+    return new Chunk(flags, type, cookie, payload);
   }
 
   /** NBD_OPT_GO for {@code name}; reads replies up to the final one, which it returns. */
