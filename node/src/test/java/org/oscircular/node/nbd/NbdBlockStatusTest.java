@@ -349,6 +349,8 @@ class NbdBlockStatusTest {
     String out = Exec.ok(T, "nbdinfo", "--map", base + NAME);
     assertEquals(flat(expectedMap()), flat(parseMap(out)), out);
     Exec.ok(T, "nbdinfo", "--can", "structured-reply", base + NAME);
+    String list = Exec.ok(T, "nbdinfo", "--list", base);
+    assertTrue(list.replaceAll("\\s+", " ").contains("contexts: base:allocation"), list);
   }
 
   @Test
