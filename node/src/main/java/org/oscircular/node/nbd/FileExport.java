@@ -14,12 +14,14 @@ public final class FileExport implements NbdExport, AutoCloseable {
   private final Path file;
   private final FileChannel channel;
   private final long size;
+  private final FileHoles holes; // null where lseek(SEEK_DATA/SEEK_HOLE) is not available
 
   private FileExport(String name, Path file, FileChannel channel, long size) {
     this.name = name;
     this.file = file;
     this.channel = channel;
     this.size = size;
+    this.holes = FileHoles.open(file);
   }
 
   /** Opens {@code file} read-only; its size is fixed at this moment. */
@@ -66,16 +68,26 @@ public final class FileExport implements NbdExport, AutoCloseable {
   }
 
   /**
-   * Everything is data (flags 0), which the protocol allows: the file's holes are not looked up
-   * (Java has no SEEK_HOLE), so clients read them as they read any other bytes.
+   * The file's holes (hole and zero) and data, from {@code lseek(SEEK_DATA/SEEK_HOLE)}; on a worker,
+   * since the file system may read its extent tree from disk.
    */
   @Override
+  public java.util.List<Extent> allocation(long offset, long length, int maxExtents) throws IOException {
+    return holes == null ? java.util.List.of(new Extent(length, 0))
+        : holes.map(offset, length, size, maxExtents);
+  }
+
+  /** Without hole lookups everything is data (flags 0), which the protocol allows, answered at once. */
+  @Override
   public java.util.List<Extent> allocationNow(long offset, long length, int maxExtents) {
-    return java.util.List.of(new Extent(length, 0));
+    return holes == null ? java.util.List.of(new Extent(length, 0)) : null;
   }
 
   @Override
   public void close() throws IOException {
     channel.close();
+    if (holes != null) {
+      holes.close();
+    }
   }
 }

@@ -57,6 +57,7 @@ class NbdBlockStatusTest {
   ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
   ExecutorService reads = Executors.newFixedThreadPool(4);
   FileExport file;
+  FileExport sparse;
   NbdServer server;
   InetSocketAddress address;
   String base;
@@ -88,8 +89,23 @@ class NbdBlockStatusTest {
     Path raw = tmp.resolve("raw.img");
     Files.write(raw, image);
     file = FileExport.open("file:1", raw);
+    // the same bytes with its zero blocks left as holes: only the data blocks are written
+    Path holes = tmp.resolve("sparse.img");
+    try (var ch = java.nio.channels.FileChannel.open(holes, java.nio.file.StandardOpenOption.CREATE_NEW,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      for (int i = 0; i < LAYOUT.length(); i++) {
+        if (LAYOUT.charAt(i) == 'D') {
+          ch.write(ByteBuffer.wrap(image, i * BLOCK, BLOCK), (long) i * BLOCK);
+        }
+      }
+    }
+    try (var f = new java.io.RandomAccessFile(holes.toFile(), "rw")) {
+      f.setLength(SIZE);
+    }
+    sparse = FileExport.open("holes:1", holes);
     List<NbdExport> all = new ArrayList<>(new ArchiveExports(archive).list());
     all.add(file);
+    all.add(sparse);
     server = NbdServer.start(new InetSocketAddress("127.0.0.1", 0), NbdExports.of(all), reads, 1);
     address = server.address();
     base = "nbd://127.0.0.1:" + address.getPort() + "/";
@@ -103,6 +119,7 @@ class NbdBlockStatusTest {
     background.awaitTermination(10, TimeUnit.SECONDS);
     store.close();
     file.close();
+    sparse.close();
   }
 
   /** The map the layout implies: zero runs as hole|zero (3), the rest as data (0), merged. */
@@ -354,9 +371,24 @@ class NbdBlockStatusTest {
   }
 
   @Test
-  void aFileExportReportsEverythingAsData() throws Exception {
+  void aFullyWrittenFileMapsAsOneDataExtent() throws Exception {
     String out = Exec.ok(T, "nbdinfo", "--map", base + "file:1");
     assertEquals(flat(List.of(new long[] {0, SIZE, 0})), flat(parseMap(out)), out);
+  }
+
+  @Test
+  void aSparseFileMapsItsHolesAsHoleZeroAndCopiesEqualTheImage() throws Exception {
+    String out = Exec.ok(T, "nbdinfo", "--map", base + "holes:1");
+    assertEquals(flat(expectedMap()), flat(parseMap(out)), out);
+    try (var c = withAllocation("holes:1")) {
+      assertEquals(flat(List.of(new long[] {BLOCK - 512, 3})),
+          flat(blockStatus(c, NbdWire.CMD_FLAG_REQ_ONE, 1, 2L * BLOCK + 512, BLOCK - 512)));
+      assertEquals(flat(List.of(new long[] {100, 0}, new long[] {3L * BLOCK, 3}, new long[] {50, 0})),
+          flat(blockStatus(c, 0, 2, BLOCK - 100, 3L * BLOCK + 150)));
+    }
+    Path copy = tmp.resolve("holes-copy.img");
+    Exec.ok(T, "nbdcopy", base + "holes:1", copy.toString());
+    assertArrayEquals(image, Files.readAllBytes(copy));
   }
 
   @Test
