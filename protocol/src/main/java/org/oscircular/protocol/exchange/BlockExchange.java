@@ -22,8 +22,11 @@ import java.util.random.RandomGenerator;
  *       {@code maxInFlightPerPeer} requests, all peers together at most {@code maxInFlightPeers}.</li>
  *   <li>A block with no usable provider starts a provider lookup; if the lookup finds nobody, the origin is
  *       asked. A block still missing {@code originHedgeDelay} after it was wanted is also asked from the origin
- *       (a hedge). The origin carries at most {@code maxInFlightOrigin} requests; in {@link OriginMode#NEVER} it
- *       is never asked.</li>
+ *       (a hedge). A block held back only because every usable candidate carries {@code maxInFlightPerPeer}
+ *       requests, one of them making progress (a block or a fetching notice within {@code requestTimeout}), is not
+ *       hedged yet: its hedge counts from when its peer request is sent, or from when that peer stops making
+ *       progress, and never later than {@code maxFetchingWait} after the want. The origin carries at most
+ *       {@code maxInFlightOrigin} requests; in {@link OriginMode#NEVER} it is never asked.</li>
  *   <li>A request unanswered for {@code requestTimeout} is cancelled and the block asked elsewhere; a peer
  *       with {@code timeoutsBeforeDrop} consecutive timeouts is dropped for {@code banDuration}. A peer that says it
  *       is still loading the block ({@link ExchangeEvent.PeerFetching}) restarts that timeout and postpones the
@@ -61,7 +64,7 @@ public final class BlockExchange {
     public void handle(ExchangeEvent event, long now, Consumer<? super ExchangeAction> out) {
         lastNow = now;
         switch (event) {
-            case ExchangeEvent.Want w -> wants.computeIfAbsent(w.block(), b -> new Want(b, now + config.originHedgeDelay()));
+            case ExchangeEvent.Want w -> wants.computeIfAbsent(w.block(), b -> new Want(b, now, config.originHedgeDelay()));
             case ExchangeEvent.ProvidersFound p -> {
                 Want want = wants.get(p.block());
                 if (want != null) {
@@ -115,8 +118,9 @@ public final class BlockExchange {
                 next = Math.min(next, want.peerDeadline);
             }
             if (originAllowed && !want.originInFlight) {
-                if (want.hedgeAt > lastNow) {
-                    next = Math.min(next, want.hedgeAt);
+                long hedgeAt = hedgeTime(want, lastNow);
+                if (hedgeAt > lastNow) {
+                    next = Math.min(next, hedgeAt);
                 }
             }
             if (!want.lookupRunning && want.nextLookupAt > lastNow && want.lookups < config.maxLookups()) {
@@ -207,7 +211,9 @@ public final class BlockExchange {
             return; // a late or duplicate copy of a block already delivered
         }
         if (source != ORIGIN) {
-            peer(source).succeeded();
+            PeerRecord record = peer(source);
+            record.succeeded();
+            record.lastProgressAt = now;
         }
         if (want.peer != NONE) {
             out.accept(new ExchangeAction.Cancel(want.peer, want.block));
@@ -235,6 +241,7 @@ public final class BlockExchange {
         if (now >= limit) {
             return;
         }
+        peers.get(f.peer()).lastProgressAt = now;
         want.peerDeadline = Math.max(want.peerDeadline, Math.min(now + config.requestTimeout(), limit));
         want.hedgeAt = Math.max(want.hedgeAt, Math.min(now + config.originHedgeDelay(), limit));
     }
@@ -306,11 +313,18 @@ public final class BlockExchange {
                 if (best < 0) {
                     want.failedPickAt = supply;
                 } else {
-                    want.records[best].inFlight++;
+                    PeerRecord record = want.records[best];
+                    record.inFlight++;
                     peerInFlight++;
                     want.peer = want.peers[best];
                     want.peerRequestedAt = now;
                     want.peerDeadline = now + config.requestTimeout();
+                    if (want.heldForBusyPeer && progressing(record, now)) {
+                        // It waited for a slot of a peer that makes progress: the hedge counts from this request.
+                        want.hedgeAt = Math.max(want.hedgeAt,
+                                Math.min(now + config.originHedgeDelay(), want.wantedAt + config.maxFetchingWait()));
+                    }
+                    want.heldForBusyPeer = false;
                     out.accept(new ExchangeAction.Request(want.peer, want.block));
                 }
             }
@@ -322,9 +336,9 @@ public final class BlockExchange {
             }
             boolean peersExhausted = !usable && !want.lookupRunning
                     && (want.lookups >= config.maxLookups() || originAllowed && want.lookups > 0);
-            if (originAllowed && !want.originInFlight && originInFlight < config.maxInFlightOrigin()
-                    && want.originFailures < config.maxOriginAttempts()
-                    && (peersExhausted || now >= want.hedgeAt)) {
+            if (originAllowed && !want.originInFlight && (now >= hedgeTime(want, now) || peersExhausted)
+                    && originInFlight < config.maxInFlightOrigin()
+                    && want.originFailures < config.maxOriginAttempts()) {
                 want.originInFlight = true;
                 originInFlight++;
                 out.accept(new ExchangeAction.RequestOrigin(want.block));
@@ -336,6 +350,45 @@ public final class BlockExchange {
                 out.accept(new ExchangeAction.Unavailable(want.block));
             }
         }
+    }
+
+    /**
+     * When a block without an origin request is hedged to the origin: {@code hedgeAt}, unless the block has no peer
+     * request only because every usable candidate is at {@code maxInFlightPerPeer} and one of them makes progress.
+     * Then the hedge counts from when the last such peer stops making progress, but it comes no later than
+     * {@code maxFetchingWait} after the want (and never earlier than {@code hedgeAt}). Marks such a block, so that
+     * its hedge counts from its peer request once that is sent.
+     */
+    private long hedgeTime(Want want, long now) {
+        if (want.peer != NONE || want.wantedAt + config.maxFetchingWait() <= want.hedgeAt) {
+            return want.hedgeAt;
+        }
+        long progressEnds = Long.MIN_VALUE;
+        for (int i = 0; i < want.candidateCount; i++) {
+            PeerRecord record = want.records[i];
+            if (!record.usable(now) || want.excludes(want.peers[i])) {
+                continue;
+            }
+            if (record.inFlight < config.maxInFlightPerPeer()) {
+                return want.hedgeAt; // a free candidate: something else holds the block back
+            }
+            if (record.lastProgressAt != Long.MIN_VALUE) {
+                progressEnds = Math.max(progressEnds, record.lastProgressAt + config.requestTimeout());
+            }
+        }
+        if (progressEnds <= now - config.originHedgeDelay()) {
+            return want.hedgeAt; // no busy candidate made progress recently enough to hold the block
+        }
+        if (progressEnds > now) {
+            want.heldForBusyPeer = true;
+        }
+        long held = Math.min(progressEnds + config.originHedgeDelay(), want.wantedAt + config.maxFetchingWait());
+        return Math.max(want.hedgeAt, held);
+    }
+
+    /** Whether the peer delivered a block or reported fetching within the last {@code requestTimeout}. */
+    private boolean progressing(PeerRecord record, long now) {
+        return record.lastProgressAt != Long.MIN_VALUE && now - record.lastProgressAt < config.requestTimeout();
     }
 
     /** The index of the best usable candidate of a want, or -1. */
@@ -430,8 +483,11 @@ public final class BlockExchange {
         private static final long[] NO_PEERS = new long[0];
 
         final int block;
+        final long wantedAt;
         /** When the block is also asked from the origin if still missing; later while a peer reports loading it. */
         long hedgeAt;
+        /** The block waited for a slot of a busy peer that makes progress; see {@link #hedgeTime}. */
+        boolean heldForBusyPeer;
         // Candidates (peers that claim to have the block) in parallel arrays: handle, tier ordinal, RTT, and the
         // peer's record (saves a map lookup per candidate per event).
         long[] peers = NO_PEERS;
@@ -451,9 +507,10 @@ public final class BlockExchange {
         /** The value of {@code supply} when picking a peer for this block last found none. */
         long failedPickAt = -1;
 
-        Want(int block, long hedgeAt) {
+        Want(int block, long wantedAt, long hedgeDelay) {
             this.block = block;
-            this.hedgeAt = hedgeAt;
+            this.wantedAt = wantedAt;
+            this.hedgeAt = wantedAt + hedgeDelay;
         }
 
         boolean hasCandidate(long peer) {

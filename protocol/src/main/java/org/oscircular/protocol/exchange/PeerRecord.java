@@ -13,6 +13,8 @@ final class PeerRecord {
     boolean banned;
     /** The peer is not asked before this time (after a drop or a ban). */
     long excludedUntil = Long.MIN_VALUE;
+    /** When the peer last delivered a valid block or reported that it is loading one it was asked for. */
+    long lastProgressAt = Long.MIN_VALUE;
 
     boolean usable(long now) {
         return now >= excludedUntil;

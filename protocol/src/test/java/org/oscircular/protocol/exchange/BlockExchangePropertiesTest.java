@@ -122,4 +122,30 @@ class BlockExchangePropertiesTest {
         assertEquals(blocks, h.delivered.size());
         assertTrue(h.delivered.stream().allMatch(b -> h.deliveredFrom.get(b) == BlockExchange.ORIGIN));
     }
+
+    @Property(tries = 100)
+    void blocksWaitingForASlotOfPeersThatKeepDeliveringAreNotHedgedToTheOrigin(@ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 4) int perPeer, @ForAll @IntRange(min = 1, max = 2) int peerCount,
+            @ForAll @IntRange(min = 150, max = 250) int blocks) {
+        // Honest peers that hold every block answer one request per harness step (at most 5 ms): with at most 8
+        // requests out, a request waits for the 300 ms hedge with odds below 1e-7. Far more blocks are wanted than
+        // may be asked at once, so the whole read lasts longer than the hedge but less than maxFetchingWait.
+        ExchangeConfig config = new ExchangeConfig(perPeer, 32, 4, OriginMode.FALLBACK, 2_000_000_000L,
+                300_000_000L, 2, 2, 60_000_000_000L, 3, 10_000_000L, 3, ExchangeConfig.DEFAULT_MAX_PEER_RECORDS,
+                1_000_000_000L, 5_000_000_000L);
+        ExchangeHarness.Behaviour[] behaviours = new ExchangeHarness.Behaviour[peerCount];
+        boolean[][] has = new boolean[peerCount][blocks];
+        for (int p = 0; p < peerCount; p++) {
+            behaviours[p] = ExchangeHarness.Behaviour.HONEST;
+            java.util.Arrays.fill(has[p], true);
+        }
+        ExchangeHarness h = new ExchangeHarness(config, seed, behaviours, has, 0.0);
+        for (int b = 0; b < blocks; b++) {
+            h.want(b);
+            h.provide(b);
+        }
+        assertTrue(h.runToCompletion(100_000));
+        assertEquals(blocks, h.delivered.size());
+        assertEquals(0, h.originRequests, "blocks hedged to the origin");
+    }
 }

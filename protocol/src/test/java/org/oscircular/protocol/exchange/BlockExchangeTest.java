@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -254,5 +256,99 @@ class BlockExchangeTest {
         handle(ex, new ExchangeEvent.BlockReceived(ORIGIN, 1, true), 4 * MS);
         assertEquals(0, ex.pending());
         assertTrue(!ex.forgettable(5 * MS), "peer 2 sent a bad block");
+    }
+
+    /**
+     * Nine blocks wanted at once from one LAN peer that holds none of them yet and loads them through: it answers
+     * its oldest request every {@code deliverEvery} and sends a fetching notice for each request every 2.5 s after
+     * it was sent, both only before {@code stopAt}. The origin answers 100 ms after it is asked. Returns, by block,
+     * when the origin was asked; {@code delivered} gets each block's source.
+     */
+    private Map<Integer, Long> readFromABusyPeer(BlockExchange ex, long deliverEvery, long stopAt, long until,
+            Map<Integer, Long> delivered) {
+        Map<Integer, Long> asked = new LinkedHashMap<>();
+        Map<Integer, Long> outstanding = new LinkedHashMap<>();
+        Map<Integer, Long> origin = new LinkedHashMap<>();
+        java.util.function.BiConsumer<ExchangeEvent, Long> step = (event, t) -> {
+            for (ExchangeAction a : handle(ex, event, t)) {
+                switch (a) {
+                    case ExchangeAction.Request r -> outstanding.put(r.block(), t);
+                    case ExchangeAction.Cancel c when c.source() == 1 -> outstanding.remove(c.block());
+                    case ExchangeAction.Cancel c -> origin.remove(c.block());
+                    case ExchangeAction.RequestOrigin o -> {
+                        asked.put(o.block(), t);
+                        origin.put(o.block(), t + 100 * MS);
+                    }
+                    case ExchangeAction.Deliver d -> delivered.put(d.block(), d.source());
+                    case ExchangeAction.Disconnect d -> outstanding.clear();
+                    default -> { }
+                }
+            }
+        };
+        for (int b = 0; b < 9; b++) {
+            step.accept(new ExchangeEvent.Want(b), 0L);
+            step.accept(new ExchangeEvent.ProvidersFound(b, List.of(new Provider(1, SourceTier.LAN, MS))), 0L);
+            step.accept(new ExchangeEvent.LookupFinished(b), 0L);
+        }
+        for (long t = 100 * MS; t <= until; t += 100 * MS) {
+            long now = t;
+            for (var e : List.copyOf(origin.entrySet())) {
+                if (e.getValue() <= now) {
+                    origin.remove(e.getKey());
+                    step.accept(new ExchangeEvent.BlockReceived(ORIGIN, e.getKey(), true), now);
+                }
+            }
+            if (now < stopAt) {
+                for (var e : List.copyOf(outstanding.entrySet())) {
+                    if (now > e.getValue() && (now - e.getValue()) % (2500 * MS) == 0) {
+                        step.accept(new ExchangeEvent.PeerFetching(1, e.getKey()), now);
+                    }
+                }
+                if (now % deliverEvery == 0 && !outstanding.isEmpty()) {
+                    int oldest = outstanding.keySet().iterator().next();
+                    outstanding.remove(oldest);
+                    step.accept(new ExchangeEvent.BlockReceived(1, oldest, true), now);
+                }
+            }
+            if (now >= ex.nextDeadline()) {
+                step.accept(new ExchangeEvent.Tick(), now);
+            }
+        }
+        return asked;
+    }
+
+    @Test
+    void aBlockWaitingForASlotOfAPeerThatMakesProgressIsNotHedgedToTheOrigin() {
+        // The peer loads a block every 2 s: blocks 4 to 8 wait for one of its four slots past the 8 s hedge.
+        BlockExchange ex = exchange(labTimers(60_000 * MS));
+        Map<Integer, Long> delivered = new LinkedHashMap<>();
+        Map<Integer, Long> asked = readFromABusyPeer(ex, 2000 * MS, Long.MAX_VALUE, 30_000 * MS, delivered);
+        assertEquals(Map.of(), asked, "blocks hedged to the origin");
+        assertEquals(9, delivered.size());
+        assertTrue(delivered.values().stream().allMatch(source -> source == 1), delivered.toString());
+    }
+
+    @Test
+    void aBlockHeldForABusyPeerIsHedgedAtTheLatestTheMaximumWaitAfterItWasWanted() {
+        // A block every 4 s: block 8, wanted at 0, is asked from the peer only at 20 s, the maximum wait.
+        BlockExchange ex = exchange(labTimers(20_000 * MS));
+        Map<Integer, Long> delivered = new LinkedHashMap<>();
+        Map<Integer, Long> asked = readFromABusyPeer(ex, 4000 * MS, Long.MAX_VALUE, 40_000 * MS, delivered);
+        assertEquals(Map.of(8, 20_000 * MS), asked);
+        assertEquals(9, delivered.size());
+        assertEquals(ORIGIN, delivered.get(8));
+    }
+
+    @Test
+    void aBusyPeerThatStopsMakingProgressNoLongerHoldsBlocksFromTheOrigin() {
+        // The peer loads blocks 0 and 1, then falls silent at 6 s: its last notice (5 s) keeps its requests alive
+        // until 10 s, when three of them time out and it is dropped; every block left then goes to the origin.
+        BlockExchange ex = exchange(labTimers(60_000 * MS));
+        Map<Integer, Long> delivered = new LinkedHashMap<>();
+        Map<Integer, Long> asked = readFromABusyPeer(ex, 2000 * MS, 6000 * MS, 30_000 * MS, delivered);
+        assertEquals(9, delivered.size());
+        assertEquals(10_000 * MS, asked.values().stream().mapToLong(Long::longValue).min().orElseThrow(),
+                "first origin request " + asked);
+        assertEquals(7, asked.size(), asked.toString());
     }
 }

@@ -11,7 +11,8 @@ import java.util.SplittableRandom;
 /**
  * A randomized driver for {@link BlockExchange}: peers that are honest, lie (bad blocks), stay silent or say
  * "don't have", that report "fetching" for a while and then answer honestly, or that report "fetching" forever;
- * an origin that sometimes fails. It checks the policy's invariants after every step and records
+ * an origin that sometimes fails. It checks the policy's invariants after every step (limits; after a tick, that
+ * no request outlives its bound and that no block waits for its origin hedge beyond its bound) and records
  * what happened so tests can assert on the outcome.
  */
 final class ExchangeHarness {
@@ -30,6 +31,10 @@ final class ExchangeHarness {
     final Map<Long, Set<Integer>> outstanding = new HashMap<>();
     /** When each outstanding peer request was sent, by {@link #key}. */
     private final Map<Long, Long> requestedAt = new HashMap<>();
+    /** When each block was wanted, and when a peer was last asked for it. */
+    private final Map<Integer, Long> wantedAt = new HashMap<>();
+    private final Map<Integer, Long> lastRequestAt = new HashMap<>();
+    private final Map<Integer, Integer> originFailures = new HashMap<>();
     int fetchingNotices;
     final Set<Integer> originOutstanding = new HashSet<>();
     final List<Integer> lookups = new ArrayList<>();
@@ -58,7 +63,21 @@ final class ExchangeHarness {
     }
 
     void want(int block) {
+        wantedAt.putIfAbsent(block, now);
         handle(new ExchangeEvent.Want(block));
+    }
+
+    /** Answers the block's running lookup at once with every peer that has it, all on the LAN. */
+    void provide(int block) {
+        lookups.remove(Integer.valueOf(block));
+        List<Provider> found = new ArrayList<>();
+        for (int p = 0; p < peers.length; p++) {
+            if (has[p][block]) {
+                found.add(new Provider(p, SourceTier.LAN, MS));
+            }
+        }
+        handle(new ExchangeEvent.ProvidersFound(block, found));
+        handle(new ExchangeEvent.LookupFinished(block));
     }
 
     /** Runs until nothing is pending; returns false if the exchange stalled or the step budget ran out. */
@@ -143,6 +162,7 @@ final class ExchangeHarness {
     private void answerOrigin(int block) {
         originOutstanding.remove(block);
         if (random.nextDouble() < originFailureRate) {
+            originFailures.merge(block, 1, Integer::sum);
             handle(new ExchangeEvent.RequestFailed(BlockExchange.ORIGIN, block));
         } else {
             lastValidSource = BlockExchange.ORIGIN;
@@ -172,6 +192,31 @@ final class ExchangeHarness {
         checkLimits();
         if (event instanceof ExchangeEvent.Tick) {
             checkRequestAges();
+            checkHedgeBound();
+        }
+    }
+
+    /**
+     * After a tick, with a free origin slot, every block still missing and not asked from the origin was wanted,
+     * or last asked from a peer, less than max(originHedgeDelay, maxFetchingWait) ago: busy peers and "fetching"
+     * notices may postpone the hedge, never beyond that.
+     */
+    private void checkHedgeBound() {
+        if (config.originMode() != OriginMode.FALLBACK || originOutstanding.size() >= config.maxInFlightOrigin()) {
+            return;
+        }
+        long wait = Math.max(config.originHedgeDelay(), config.maxFetchingWait());
+        for (var e : wantedAt.entrySet()) {
+            int block = e.getKey();
+            if (delivered.contains(block) || unavailable.contains(block) || originOutstanding.contains(block)
+                    || originFailures.getOrDefault(block, 0) >= config.maxOriginAttempts()) {
+                continue;
+            }
+            long since = Math.max(e.getValue(), lastRequestAt.getOrDefault(block, Long.MIN_VALUE));
+            if (now - since >= wait) {
+                throw new AssertionError("block " + block + " not hedged to the origin " + (now - since)
+                        + " ns after it was wanted or last requested, bound " + wait);
+            }
         }
     }
 
@@ -202,6 +247,7 @@ final class ExchangeHarness {
                     throw new AssertionError("asked peer " + r.peer() + " twice for block " + r.block());
                 }
                 requestedAt.put(key(r.peer(), r.block()), now);
+                lastRequestAt.put(r.block(), now);
             }
             case ExchangeAction.RequestOrigin o -> {
                 originRequests++;
