@@ -159,6 +159,16 @@ public final class HttpOrigin implements Origin {
       Channel ch = reused != null ? reused : connect(ep, path, System.nanoTime() + timeout.toNanos());
       long sent = System.nanoTime();
       var reader = ch.pipeline().get(ResponseReader.class);
+      if (reader == null) {
+        // The channel closed (its pipeline torn down) between being taken and used: a pooled one the server
+        // closed while idle is replaced by another; a fresh one closed by the server at once is an error.
+        ch.close();
+        if (reused != null) {
+          continue;
+        }
+        throw new OriginException(OriginException.Kind.UNREACHABLE,
+            "origin " + base + " closed the connection before " + path + " was asked");
+      }
       var answer = new CompletableFuture<ResponseReader.Response>();
       var request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, target(uri), Unpooled.EMPTY_BUFFER);
       request.headers().set(HttpHeaderNames.HOST, ep.hostHeader())
