@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.List;
@@ -21,6 +21,7 @@ import org.oscircular.node.archive.OriginFixture;
 import org.oscircular.node.fetch.DirectoryOrigin;
 import org.oscircular.node.fetch.FetchConfig;
 import org.oscircular.node.fetch.Sleeper;
+import org.oscircular.node.testing.ChildJvm;
 import org.oscircular.protocol.format.Catalog;
 import org.oscircular.protocol.format.Codec;
 
@@ -57,23 +58,12 @@ class DecodedTierCrashTest {
     Path cache = tmp.resolve("cache");
     var rnd = new Random(11);
     for (int kill = 0; kill < 4; kill++) {
-      Path out = tmp.resolve("child-" + kill + ".out");
-      Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-          "-cp", System.getProperty("java.class.path"), Child.class.getName(), originDir.toString(), cache.toString())
-          .redirectErrorStream(true).redirectOutput(out.toFile()).start();
-      try {
+      try (var child = ChildJvm.startMain(tmp.resolve("logs"), Child.class.getName(), originDir.toString(),
+          cache.toString())) {
         int rounds = 2 + rnd.nextInt(6);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!(Files.exists(out) && Files.readString(out).contains("round " + rounds + "\n"))) {
-          assertThat(child.isAlive()).as("child running; output: %s", Files.readString(out)).isTrue();
-          assertThat(System.nanoTime()).as("child reached round %d", rounds).isLessThan(deadline);
-          Thread.sleep(5); // polling the child's output with a deadline
-        }
-        Thread.sleep(rnd.nextInt(30)); // somewhere inside the next round
-      } finally {
-        child.destroyForcibly(); // SIGKILL
-        assertThat(child.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        child.awaitOutput(o -> o.contains("round " + rounds + "\n"), Duration.ofSeconds(60));
+        Thread.sleep(rnd.nextInt(30)); // a random moment inside the next round: that is when SIGKILL lands
+        child.kill();
       }
     }
     var background = Executors.newVirtualThreadPerTaskExecutor();

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +25,7 @@ import org.oscircular.node.archive.OriginFixture;
 import org.oscircular.node.fetch.DirectoryOrigin;
 import org.oscircular.node.fetch.FetchConfig;
 import org.oscircular.node.fetch.Sleeper;
+import org.oscircular.node.testing.ChildJvm;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.BlockName;
 import org.oscircular.protocol.format.Codec;
@@ -77,26 +78,17 @@ class PinChurnCrashTest {
     int checkedPins = 0;
     int checkedUnpins = 0;
     for (int kill = 0; kill < 5; kill++) {
-      Path out = tmp.resolve("child-" + kill + ".out");
-      Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-          "-cp", System.getProperty("java.class.path"), Child.class.getName(), originDir.toString(), cache.toString(),
-          Integer.toString(kill))
-          .redirectErrorStream(true).redirectOutput(out.toFile()).start();
-      try {
+      List<String> reported;
+      try (var child = ChildJvm.startMain(tmp.resolve("logs"), Child.class.getName(), originDir.toString(),
+          cache.toString(), Integer.toString(kill))) {
         int steps = 2 + rnd.nextInt(5);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (lines(out).stream().filter(l -> l.startsWith("pinned ") || l.startsWith("unpinned ")).count() < steps) {
-          assertThat(child.isAlive()).as("child running; output: %s", Files.readString(out)).isTrue();
-          assertThat(System.nanoTime()).as("child reported %d steps", steps).isLessThan(deadline);
-          Thread.sleep(5); // polling the child's output with a deadline
-        }
-        Thread.sleep(rnd.nextInt(300)); // somewhere inside the next step
-      } finally {
-        child.destroyForcibly(); // SIGKILL
-        assertThat(child.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        child.awaitOutput(o -> lines(o).stream().filter(l -> l.startsWith("pinned ") || l.startsWith("unpinned "))
+            .count() >= steps, Duration.ofSeconds(60));
+        Thread.sleep(rnd.nextInt(300)); // a random moment inside the next step: that is when SIGKILL lands
+        child.kill();
+        reported = lines(child.out());
       }
-      for (String line : lines(out)) {
+      for (String line : reported) {
         String[] w = line.split(" ");
         if (w.length != 2) {
           continue;
@@ -132,13 +124,10 @@ class PinChurnCrashTest {
     assertThat(checkedUnpins).as("unpins checked after kills").isGreaterThanOrEqualTo(1);
   }
 
-  static List<String> lines(Path out) throws IOException {
-    if (!Files.exists(out)) {
-      return List.of();
-    }
-    String s = Files.readString(out);
-    int end = s.lastIndexOf('\n'); // only whole lines
-    return end < 0 ? List.of() : s.substring(0, end).lines().toList();
+  /** The whole lines of a child's output (a line still being written is left out). */
+  static List<String> lines(String out) {
+    int end = out.lastIndexOf('\n');
+    return end < 0 ? List.of() : out.substring(0, end).lines().toList();
   }
 
   static Archive archive(Path originDir, RocksBlockStore store, ExecutorService background) throws IOException {

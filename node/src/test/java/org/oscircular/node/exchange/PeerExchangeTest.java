@@ -24,9 +24,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.oscircular.node.testing.Await;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.oscircular.node.fetch.BlockFetcher;
@@ -129,14 +129,9 @@ class PeerExchangeTest {
     from.dial(to.listenAddresses().getFirst().withPeerId(to.peerId())).get(10, TimeUnit.SECONDS);
   }
 
-  private static void waitUntil(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 20 s");
-      }
-      Thread.sleep(20);
-    }
+  /** Waits up to 20 s for {@code condition}; a timeout names {@code what}. */
+  private static void waitUntil(String what, Await.Condition<RuntimeException> condition) throws InterruptedException {
+    Await.atMost(Duration.ofSeconds(20)).every(Duration.ofMillis(20)).until(what, condition);
   }
 
   @AfterEach
@@ -162,7 +157,7 @@ class PeerExchangeTest {
     Host b = host(null, registry);
     PeerExchange ex = exchange(b, null, OriginMode.NEVER, registry);
     connect(b, a);
-    waitUntil(() -> ex.peers().join().contains(a.peerId()));
+    waitUntil("ex.peers().join().contains(a.peerId())", () -> ex.peers().join().contains(a.peerId()));
 
     for (Sample s : blocks) {
       var got = ex.fetch(s.entry());
@@ -188,31 +183,31 @@ class PeerExchangeTest {
     Host reader = host(null, registry);
     PeerExchange ex = exchange(reader, null, OriginMode.NEVER, registry);
     connect(reader, good);
-    waitUntil(() -> ex.peers().join().size() == 1);
+    waitUntil("ex.peers().join().size() == 1", () -> ex.peers().join().size() == 1);
 
     // First offence: the liar is disconnected, the blocks still arrive intact from the honest peer.
     int next = 0;
     connect(reader, bad);
-    waitUntil(() -> ex.peers().join().size() == 2);
+    waitUntil("ex.peers().join().size() == 2", () -> ex.peers().join().size() == 2);
     while (counter(registry, "circular.exchange.bad.blocks") < 1 && next < 32) {
       Sample s = blocks.get(next++);
       assertThat(ex.fetch(s.entry()).stored()).isEqualTo(s.stored());
     }
     assertThat(counter(registry, "circular.exchange.bad.blocks")).isEqualTo(1);
-    waitUntil(() -> !ex.peers().join().contains(bad.peerId()));
+    waitUntil("!ex.peers().join().contains(bad.peerId())", () -> !ex.peers().join().contains(bad.peerId()));
     assertThat(counter(registry, "circular.exchange.bans")).isZero();
 
     // It comes back and lies again: now it is banned, and refused when it reconnects.
     connect(reader, bad);
-    waitUntil(() -> ex.peers().join().contains(bad.peerId()));
+    waitUntil("ex.peers().join().contains(bad.peerId())", () -> ex.peers().join().contains(bad.peerId()));
     while (counter(registry, "circular.exchange.bans") < 1 && next < blocks.size()) {
       Sample s = blocks.get(next++);
       assertThat(ex.fetch(s.entry()).stored()).isEqualTo(s.stored());
     }
     assertThat(counter(registry, "circular.exchange.bans")).isEqualTo(1);
-    waitUntil(() -> reader.connections(bad.peerId()).isEmpty());
+    waitUntil("reader.connections(bad.peerId()).isEmpty()", () -> reader.connections(bad.peerId()).isEmpty());
     connect(reader, bad);
-    waitUntil(() -> reader.connections(bad.peerId()).isEmpty());
+    waitUntil("reader.connections(bad.peerId()).isEmpty()", () -> reader.connections(bad.peerId()).isEmpty());
     assertThat(ex.peers().join()).doesNotContain(bad.peerId());
   }
 
@@ -232,7 +227,7 @@ class PeerExchangeTest {
     Host reader = host(null, registry);
     PeerExchange ex = exchange(reader, fetcher, OriginMode.FALLBACK, registry);
     connect(reader, empty);
-    waitUntil(() -> ex.peers().join().size() == 1);
+    waitUntil("ex.peers().join().size() == 1", () -> ex.peers().join().size() == 1);
 
     for (Sample s : blocks) {
       var got = ex.fetch(s.entry());
@@ -248,7 +243,7 @@ class PeerExchangeTest {
     Host reader = host(null, registry);
     PeerExchange ex = exchange(reader, null, OriginMode.NEVER, registry);
     connect(reader, empty);
-    waitUntil(() -> ex.peers().join().size() == 1);
+    waitUntil("ex.peers().join().size() == 1", () -> ex.peers().join().size() == 1);
     Sample missing = samples(1, 4).getFirst();
     assertThatThrownBy(() -> ex.fetch(missing.entry()))
         .isInstanceOf(IOException.class)
@@ -342,7 +337,7 @@ class PeerExchangeTest {
         20_000_000_000L);
     PeerExchange ex = exchange(reader, readerOrigins, config, registry);
     connect(reader, holder);
-    waitUntil(() -> ex.peers().join().contains(holder.peerId()));
+    waitUntil("ex.peers().join().contains(holder.peerId())", () -> ex.peers().join().contains(holder.peerId()));
 
     // Four blocks (one per request slot) that the holder is the designated fetcher of, wanted at once.
     List<PeerId> lan = List.of(holder.peerId(), reader.peerId());

@@ -24,14 +24,20 @@ public final class ChildJvm implements AutoCloseable {
     this.err = err;
   }
 
+  /** The {@code circular} command with {@code args}. */
   public static ChildJvm start(Path logDir, String... args) throws IOException {
+    return startMain(logDir, "org.oscircular.node.cli.CircularCli", args);
+  }
+
+  /** The {@code main} of class {@code mainClass} (on the test classpath) with {@code args}. */
+  public static ChildJvm startMain(Path logDir, String mainClass, String... args) throws IOException {
     Files.createDirectories(logDir);
     Path out = Files.createTempFile(logDir, "child-", ".out");
     Path err = Files.createTempFile(logDir, "child-", ".err");
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-cp", System.getProperty("java.class.path"), "org.oscircular.node.cli.CircularCli"));
+        "-cp", System.getProperty("java.class.path"), mainClass));
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
     return new ChildJvm(p, out, err);
@@ -59,7 +65,7 @@ public final class ChildJvm implements AutoCloseable {
       if (!process.isAlive()) {
         throw new AssertionError("child exited with " + process.exitValue() + "\nstdout: " + out() + "\nstderr: " + err());
       }
-      process.waitFor(50, TimeUnit.MILLISECONDS);
+      process.waitFor(5, TimeUnit.MILLISECONDS); // returns at once if the child exits
     }
     throw new AssertionError("child not ready after " + timeout + "\nstdout: " + out() + "\nstderr: " + err());
   }
@@ -74,10 +80,12 @@ public final class ChildJvm implements AutoCloseable {
     return process.exitValue();
   }
 
-  /** SIGKILL (kill -9) and wait until it is gone. */
+  /** SIGKILL (kill -9) and wait until it is gone; fails if it is still there after 30 s. */
   public void kill() throws InterruptedException {
     process.destroyForcibly();
-    process.waitFor(30, TimeUnit.SECONDS);
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new AssertionError("child " + process.pid() + " still running 30 s after SIGKILL");
+    }
   }
 
   @Override
