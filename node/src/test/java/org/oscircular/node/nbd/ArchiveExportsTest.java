@@ -5,13 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -19,13 +16,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.oscircular.node.archive.Archive;
 import org.oscircular.node.archive.OriginFixture;
 import org.oscircular.node.cache.CacheConfig;
-import org.oscircular.node.cache.RocksBlockStore;
-import org.oscircular.node.fetch.DirectoryOrigin;
 import org.oscircular.node.fetch.FetchConfig;
-import org.oscircular.node.fetch.Sleeper;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.Codec;
 import org.oscircular.protocol.format.ImageTable;
@@ -39,10 +32,7 @@ class ArchiveExportsTest {
 
   @TempDir Path tmp;
   OriginFixture origin;
-  RocksBlockStore store;
-  ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
-  ExecutorService reads = Executors.newFixedThreadPool(4);
-  NbdServer server;
+  ArchiveNbdFixture nbd;
   String base;
   byte[] v1;
   byte[] v2;
@@ -59,23 +49,16 @@ class ArchiveExportsTest {
     origin.publish("debian", "12.8", v2, BLOCK, Codec.NONE, List.of());
     broken = origin.publish("alpine", "3.20", OriginFixture.image(BLOCK * 8, BLOCK, 3), BLOCK,
         Codec.ZSTD, List.of());
-    store = RocksBlockStore.open(tmp.resolve("cache"), CacheConfig.withMaxBytes(256L << 20));
+    nbd = new ArchiveNbdFixture(tmp.resolve("cache"), CacheConfig.withMaxBytes(256L << 20),
+        Executors.newFixedThreadPool(4));
     var fetch = FetchConfig.defaults().withTimeout(Duration.ofSeconds(5))
         .withRounds(2, Duration.ofMillis(10));
-    Archive archive = Archive.open(List.of(new DirectoryOrigin(origin.root())), store,
-        origin.trust(), fetch, InstantSource.fixed(OriginFixture.NOW), Sleeper.SYSTEM, background);
-    server = NbdServer.start(new InetSocketAddress("127.0.0.1", 0), new ArchiveExports(archive),
-        reads, 1);
-    base = "nbd://127.0.0.1:" + server.address().getPort() + "/";
+    base = nbd.serve(new ArchiveExports(nbd.archive(origin, fetch)));
   }
 
   @AfterEach
   void stop() throws Exception {
-    server.close();
-    reads.shutdownNow();
-    background.shutdownNow();
-    background.awaitTermination(10, TimeUnit.SECONDS);
-    store.close();
+    nbd.close();
   }
 
   @Test

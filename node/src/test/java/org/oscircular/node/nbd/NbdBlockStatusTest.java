@@ -11,11 +11,9 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -28,10 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.oscircular.node.archive.Archive;
 import org.oscircular.node.archive.OriginFixture;
 import org.oscircular.node.cache.CacheConfig;
-import org.oscircular.node.cache.RocksBlockStore;
-import org.oscircular.node.fetch.DirectoryOrigin;
 import org.oscircular.node.fetch.FetchConfig;
-import org.oscircular.node.fetch.Sleeper;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.Codec;
 import org.oscircular.protocol.format.ImageTable;
@@ -53,12 +48,9 @@ class NbdBlockStatusTest {
 
   @TempDir Path tmp;
   OriginFixture origin;
-  RocksBlockStore store;
-  ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
-  ExecutorService reads = Executors.newFixedThreadPool(4);
+  ArchiveNbdFixture nbd;
   FileExport file;
   FileExport sparse;
-  NbdServer server;
   InetSocketAddress address;
   String base;
   byte[] image;
@@ -81,11 +73,11 @@ class NbdBlockStatusTest {
     }
     origin = new OriginFixture(tmp.resolve("origin"), 5);
     table = origin.publish("sparse", "1", image, BLOCK, Codec.ZSTD, List.of());
-    store = RocksBlockStore.open(tmp.resolve("cache"), CacheConfig.withMaxBytes(256L << 20));
+    nbd = new ArchiveNbdFixture(tmp.resolve("cache"), CacheConfig.withMaxBytes(256L << 20),
+        Executors.newFixedThreadPool(4));
     var fetch = FetchConfig.defaults().withTimeout(Duration.ofSeconds(5))
         .withRounds(2, Duration.ofMillis(10));
-    Archive archive = Archive.open(List.of(new DirectoryOrigin(origin.root())), store,
-        origin.trust(), fetch, InstantSource.fixed(OriginFixture.NOW), Sleeper.SYSTEM, background);
+    Archive archive = nbd.archive(origin, fetch);
     Path raw = tmp.resolve("raw.img");
     Files.write(raw, image);
     file = FileExport.open("file:1", raw);
@@ -106,18 +98,13 @@ class NbdBlockStatusTest {
     List<NbdExport> all = new ArrayList<>(new ArchiveExports(archive).list());
     all.add(file);
     all.add(sparse);
-    server = NbdServer.start(new InetSocketAddress("127.0.0.1", 0), NbdExports.of(all), reads, 1);
-    address = server.address();
-    base = "nbd://127.0.0.1:" + address.getPort() + "/";
+    base = nbd.serve(NbdExports.of(all));
+    address = nbd.address();
   }
 
   @AfterEach
   void stop() throws Exception {
-    server.close();
-    reads.shutdownNow();
-    background.shutdownNow();
-    background.awaitTermination(10, TimeUnit.SECONDS);
-    store.close();
+    nbd.close();
     file.close();
     sparse.close();
   }

@@ -3,14 +3,12 @@ package org.oscircular.node.nbd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.ExecutorService;
@@ -23,13 +21,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.oscircular.node.archive.Archive;
 import org.oscircular.node.archive.OriginFixture;
 import org.oscircular.node.cache.CacheConfig;
-import org.oscircular.node.cache.RocksBlockStore;
-import org.oscircular.node.fetch.DirectoryOrigin;
 import org.oscircular.node.fetch.FetchConfig;
-import org.oscircular.node.fetch.Sleeper;
 import org.oscircular.protocol.format.Codec;
 
 /**
@@ -42,10 +36,8 @@ class NbdReadsAtHandTest {
   static final int BLOCK = 65_536;
 
   @TempDir Path tmp;
-  RocksBlockStore store;
-  ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
   CountingExecutor reads = new CountingExecutor(Executors.newFixedThreadPool(4));
-  NbdServer server;
+  ArchiveNbdFixture nbd;
   String uri;
   byte[] image;
 
@@ -56,8 +48,8 @@ class NbdReadsAtHandTest {
     image = OriginFixture.image(BLOCK * 40 + 4096, BLOCK, 4); // some blocks are zeros, the last is short
     origin.publish("debian", "12.7", image, BLOCK, Codec.ZSTD, List.of());
     // No decoded memory and no readahead: a block is at hand only when it is in the decoded tier.
-    store = RocksBlockStore.open(tmp.resolve("cache"),
-        CacheConfig.withMaxBytes(256L << 20).withDecodedBytes(0).withDecodedDiskBytes(64L << 20));
+    nbd = new ArchiveNbdFixture(tmp.resolve("cache"),
+        CacheConfig.withMaxBytes(256L << 20).withDecodedBytes(0).withDecodedDiskBytes(64L << 20), reads);
     this.origin = origin;
     serve();
   }
@@ -67,20 +59,12 @@ class NbdReadsAtHandTest {
   /** A server on a fresh archive over the same cache (as after a restart of the process). */
   private void serve() throws IOException {
     var fetch = FetchConfig.defaults().withReadahead(0);
-    Archive archive = Archive.open(List.of(new DirectoryOrigin(origin.root())), store,
-        origin.trust(), fetch, InstantSource.fixed(OriginFixture.NOW), Sleeper.SYSTEM, background);
-    server = NbdServer.start(new InetSocketAddress("127.0.0.1", 0), new ArchiveExports(archive),
-        reads, 1);
-    uri = "nbd://127.0.0.1:" + server.address().getPort() + "/debian:12.7";
+    uri = nbd.serve(new ArchiveExports(nbd.archive(origin, fetch))) + "debian:12.7";
   }
 
   @AfterEach
   void stop() throws Exception {
-    server.close();
-    reads.shutdownNow();
-    background.shutdownNow();
-    background.awaitTermination(10, TimeUnit.SECONDS);
-    store.close();
+    nbd.close();
   }
 
   /** Copies the export with nbdcopy; returns how many requests went to the read pool meanwhile. */
@@ -105,7 +89,6 @@ class NbdReadsAtHandTest {
     copyEqualsImage("cold.img");
     copyEqualsImage("second.img");
     assertThat(copyEqualsImage("warm.img")).isZero();
-    server.close();
     serve();
     assertThat(copyEqualsImage("restarted.img")).as("pages of the tier maybe not in memory: the pool reads them")
         .isPositive();
@@ -118,7 +101,7 @@ class NbdReadsAtHandTest {
     copyEqualsImage("second.img");
     assertThat(copyEqualsImage("warm.img")).isZero();
     Path data;
-    try (Stream<Path> files = Files.list(store.directory().resolve("decoded"))) {
+    try (Stream<Path> files = Files.list(nbd.store.directory().resolve("decoded"))) {
       data = files.filter(p -> p.toString().endsWith(".data")).findFirst().orElseThrow();
     }
     int damaged = firstStoredBlock();
