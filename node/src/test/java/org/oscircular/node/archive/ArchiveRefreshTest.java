@@ -6,17 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.oscircular.node.cache.CacheConfig;
 import org.oscircular.node.cache.RocksBlockStore;
-import org.oscircular.node.fetch.DirectoryOrigin;
 import org.oscircular.node.fetch.FetchConfig;
-import org.oscircular.node.fetch.Sleeper;
 import org.oscircular.protocol.format.Catalog;
 import org.oscircular.protocol.format.Codec;
 import org.oscircular.protocol.format.OriginLayout;
@@ -32,8 +28,7 @@ class ArchiveRefreshTest {
     byte[] oldCatalog = Files.readAllBytes(origin.root().resolve(OriginLayout.CATALOG));
     var background = Executors.newVirtualThreadPerTaskExecutor();
     try (var store = RocksBlockStore.open(tmp.resolve("cache"), CacheConfig.withMaxBytes(64L << 20))) {
-      var archive = Archive.open(List.of(new DirectoryOrigin(origin.root())), store, origin.trust(),
-          FetchConfig.defaults(), InstantSource.fixed(OriginFixture.NOW), Sleeper.SYSTEM, background);
+      var archive = origin.archive(store, FetchConfig.defaults(), background);
       assertThat(archive.refresh()).as("nothing new yet").isFalse();
 
       byte[] v2 = OriginFixture.image(65536 * 6, 65536, 2);

@@ -5,10 +5,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import org.oscircular.node.cache.RocksBlockStore;
+import org.oscircular.node.fetch.DirectoryOrigin;
+import org.oscircular.node.fetch.FetchConfig;
+import org.oscircular.node.fetch.Sleeper;
 import org.oscircular.protocol.format.Blob;
 import org.oscircular.protocol.format.BlockEncoder;
 import org.oscircular.protocol.format.BlockEntry;
@@ -47,6 +53,12 @@ public final class OriginFixture {
 
   public PublisherKey.Private key() {
     return key;
+  }
+
+  /** An archive of this origin's directory over {@code store}, trusting this publisher, its clock at {@link #NOW}. */
+  public Archive archive(RocksBlockStore store, FetchConfig fetch, ExecutorService background) throws IOException {
+    return Archive.open(List.of(new DirectoryOrigin(root)), store, trust(), fetch, InstantSource.fixed(NOW),
+        Sleeper.SYSTEM, background);
   }
 
   public ImageTable publish(String name, String version, byte[] image, int blockSize, Codec codec,

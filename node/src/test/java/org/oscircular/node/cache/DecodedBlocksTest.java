@@ -8,7 +8,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -23,9 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.oscircular.node.archive.Archive;
 import org.oscircular.node.archive.ImageReader;
 import org.oscircular.node.archive.OriginFixture;
-import org.oscircular.node.fetch.DirectoryOrigin;
 import org.oscircular.node.fetch.FetchConfig;
-import org.oscircular.node.fetch.Sleeper;
 import org.oscircular.node.testing.Root;
 import org.oscircular.protocol.format.Catalog;
 import org.oscircular.protocol.format.Codec;
@@ -53,8 +50,7 @@ class DecodedBlocksTest {
 
   /** A fresh archive (fresh readers: nothing in decoded memory), no readahead. */
   private Archive archive(OriginFixture origin, RocksBlockStore store) throws IOException {
-    return Archive.open(List.of(new DirectoryOrigin(origin.root())), store, origin.trust(),
-        FetchConfig.defaults().withReadahead(0), InstantSource.fixed(OriginFixture.NOW), Sleeper.SYSTEM, background);
+    return origin.archive(store, FetchConfig.defaults().withReadahead(0), background);
   }
 
   /** Reads the whole version block by block (whole-block reads into a direct buffer, or heap pieces). */

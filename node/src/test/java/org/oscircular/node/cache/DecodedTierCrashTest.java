@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -18,9 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.oscircular.node.archive.Archive;
 import org.oscircular.node.archive.OriginFixture;
-import org.oscircular.node.fetch.DirectoryOrigin;
 import org.oscircular.node.fetch.FetchConfig;
-import org.oscircular.node.fetch.Sleeper;
 import org.oscircular.node.testing.ChildJvm;
 import org.oscircular.protocol.format.Catalog;
 import org.oscircular.protocol.format.Codec;
@@ -92,9 +89,7 @@ class DecodedTierCrashTest {
   }
 
   static Archive archive(Path originDir, RocksBlockStore store, ExecutorService background) throws IOException {
-    var origin = new OriginFixture(originDir, KEY_SEED);
-    return Archive.open(List.of(new DirectoryOrigin(originDir)), store, origin.trust(),
-        FetchConfig.defaults().withReadahead(0), InstantSource.fixed(OriginFixture.NOW), Sleeper.SYSTEM, background);
+    return new OriginFixture(originDir, KEY_SEED).archive(store, FetchConfig.defaults().withReadahead(0), background);
   }
 
   /** The child: reads the versions warm in turn, forever, printing "round N" after each pass. */

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,9 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.oscircular.node.archive.Archive;
 import org.oscircular.node.archive.ImagePinner;
 import org.oscircular.node.archive.OriginFixture;
-import org.oscircular.node.fetch.DirectoryOrigin;
 import org.oscircular.node.fetch.FetchConfig;
-import org.oscircular.node.fetch.Sleeper;
 import org.oscircular.node.testing.ChildJvm;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.BlockName;
@@ -131,9 +128,7 @@ class PinChurnCrashTest {
   }
 
   static Archive archive(Path originDir, RocksBlockStore store, ExecutorService background) throws IOException {
-    var origin = new OriginFixture(originDir, KEY_SEED);
-    return Archive.open(List.of(new DirectoryOrigin(originDir)), store, origin.trust(),
-        FetchConfig.defaults().withReadahead(0), InstantSource.fixed(OriginFixture.NOW), Sleeper.SYSTEM, background);
+    return new OriginFixture(originDir, KEY_SEED).archive(store, FetchConfig.defaults().withReadahead(0), background);
   }
 
   /**

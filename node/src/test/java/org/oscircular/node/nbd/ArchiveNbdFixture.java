@@ -3,8 +3,6 @@ package org.oscircular.node.nbd;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.InstantSource;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -12,9 +10,7 @@ import org.oscircular.node.archive.Archive;
 import org.oscircular.node.archive.OriginFixture;
 import org.oscircular.node.cache.CacheConfig;
 import org.oscircular.node.cache.RocksBlockStore;
-import org.oscircular.node.fetch.DirectoryOrigin;
 import org.oscircular.node.fetch.FetchConfig;
-import org.oscircular.node.fetch.Sleeper;
 
 /**
  * A block cache, archives over a published origin directory and an NBD server on loopback serving them,
@@ -34,8 +30,7 @@ final class ArchiveNbdFixture implements AutoCloseable {
 
   /** A fresh archive of {@code origin}'s directory over this cache (as after a restart of the process). */
   Archive archive(OriginFixture origin, FetchConfig fetch) throws IOException {
-    return Archive.open(List.of(new DirectoryOrigin(origin.root())), store, origin.trust(), fetch,
-        InstantSource.fixed(OriginFixture.NOW), Sleeper.SYSTEM, background);
+    return origin.archive(store, fetch, background);
   }
 
   /** Serves {@code exports}, after stopping a server this fixture started before; returns its base URI. */
