@@ -9,6 +9,7 @@
 #   SIZE_MIB=1024 RUNS=5 bench/nbd.sh       (WARMUP=10: closer to a server that has run for a while)
 # IMAGE=FILE serves that image instead of a random one (e.g. the ext4 image of bench/mount.sh, whose
 # blocks compress: the archive export then reads plaintext kept by the decoded tier, or decodes zstd).
+# JAR=FILE runs that build of circular instead of node/target/circular.jar (alternate two for an A/B).
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 . "$root/bin/find-jdk.sh"
@@ -30,8 +31,8 @@ if [ ! -f "$img" ]; then
   echo "bench: writing a ${size_mib} MiB random image to $img" >&2
   head -c "${size_mib}M" /dev/urandom > "$img.tmp" && mv "$img.tmp" "$img"
 fi
-jar="$root/node/target/circular.jar"
-if [ ! -f "$jar" ] || [ -n "${REBUILD:-}" ]; then
+jar="${JAR:-$root/node/target/circular.jar}"   # JAR=/tmp/base.jar: measure another build (A/B)
+if [ -z "${JAR:-}" ] && { [ ! -f "$jar" ] || [ -n "${REBUILD:-}" ]; }; then
   (cd "$root" && ./mvnw -q -B -ntp -DskipTests -pl node -am package) >&2
 fi
 circular() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -jar "$jar" "$@"; }

@@ -140,6 +140,61 @@ public final class ImageReader {
     }
   }
 
+  /** Zero bytes that views of zero blocks share (read-only, never written). */
+  private static final ByteBuffer ZERO_VIEW = ByteBuffer.allocateDirect(1024 * 1024).asReadOnlyBuffer();
+
+  /**
+   * The bytes of {@code [offset, offset + length)} as read-only buffers, in order, when every byte is at
+   * hand without copying: zero blocks (views of shared zero memory) and blocks in the decoded tier that this
+   * process has read or written before and whose pages are in the page cache now (views of the tier's file
+   * mapped into memory, each block checked against its CRC-32C first, see {@link DecodedFile#view}). A range
+   * may cover parts of blocks: the whole block is checked, its part is returned. Returns null when any block
+   * is not at hand that way (the caller then tries {@link #readNow}, then {@link #read}), or when a tier
+   * copy fails its check (which drops it, as {@link #read} does). Never fetches, never decodes, never waits
+   * for a disk: an NBD event loop may call it, and hand the buffers to its socket.
+   */
+  public ByteBuffer[] viewNow(long offset, int length) {
+    if (offset < 0 || length < 0 || offset + length > size()) {
+      return null;
+    }
+    reading.incrementAndGet();
+    try {
+      int blockSize = table.blockSize();
+      int first = (int) (offset >>> blockShift);
+      int last = length == 0 ? first - 1 : (int) ((offset + length - 1) >>> blockShift);
+      java.util.List<ByteBuffer> views = new java.util.ArrayList<>(last - first + 1);
+      long pos = offset;
+      long end = offset + length;
+      for (int index = first; index <= last; index++) {
+        int within = (int) (pos - ((long) index << blockShift));
+        int n = (int) Math.min(end - pos, table.image().blockLength(index, blockSize) - within);
+        switch (table.image().blocks().get(index)) {
+          case BlockEntry.Zero z -> {
+            for (int left = n; left > 0; ) {
+              int k = Math.min(left, ZERO_VIEW.capacity());
+              views.add(ZERO_VIEW.slice(0, k));
+              left -= k;
+            }
+          }
+          case BlockEntry.Stored s -> {
+            ByteBuffer block = tier != null && inPageCache(index) && tier.contains(index) ? tier.view(index) : null;
+            if (block == null) {
+              return null;
+            }
+            views.add(block.slice(within, n));
+          }
+        }
+        pos += n;
+      }
+      for (int index = first; index <= last; index++) {
+        noteAccess(index); // readahead as for any read (it only queues work)
+      }
+      return views.toArray(ByteBuffer[]::new);
+    } finally {
+      reading.decrementAndGet();
+    }
+  }
+
   /**
    * Whether this process has read or written block {@code index} of the decoded tier: only then are its
    * pages likely in the page cache, so that {@link #readNow} does not wait for a disk (after a reboot the

@@ -1,6 +1,8 @@
 package org.oscircular.node.cache;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ClosedChannelException;
@@ -65,6 +67,30 @@ public final class DecodedFile {
     boolean dead;
     /** A write failed (a full disk, most likely): no more writes to these files, and one log line. */
     volatile boolean writeFailed;
+    /**
+     * The data file mapped read-only, made on the first {@link #view}; unmapped by the garbage collector
+     * once neither this generation nor any view of it (a reply still being sent) is reachable, so no
+     * address is ever reused while something may still send from it.
+     */
+    private volatile MemorySegment map;
+    private boolean mapFailed;
+
+    MemorySegment map(long length) {
+      MemorySegment m = map;
+      if (m != null) {
+        return m;
+      }
+      synchronized (this) {
+        if (map == null && !mapFailed) {
+          try {
+            map = data.map(FileChannel.MapMode.READ_ONLY, 0, length, Arena.ofAuto());
+          } catch (IOException | RuntimeException e) {
+            mapFailed = true; // closed (evicted) or no address space: views are simply not at hand
+          }
+        }
+        return map;
+      }
+    }
 
     Generation(FileChannel data, FileChannel index, int blocks) {
       this.data = data;
@@ -382,6 +408,45 @@ public final class DecodedFile {
     dst.position(start + n);
     lastUse = tier.nextTick();
     return true;
+  }
+
+  /**
+   * Block {@code index}'s plaintext as a read-only view of the data file mapped into memory, if the block
+   * is here, its pages are in the page cache now, and their bytes match the block's CRC-32C; otherwise
+   * null (a mismatch drops the block, as {@link #readInto} does). Nothing is copied: the caller (the NBD
+   * event loop) hands the view to the socket, which copies it once, from the page cache.
+   *
+   * <p>Only pages in the page cache are touched ({@code mincore}): a page that would have to come from
+   * the disk is left to {@link #readInto}, so this never waits for a disk and never meets a disk error
+   * inside the mapping (which would be a SIGBUS, not an {@link IOException}). The bytes sent are those the
+   * check just read; only if the kernel dropped a page and read it back from the disk in the moment
+   * between check and send could they differ.
+   */
+  public ByteBuffer view(int index) {
+    Generation g = gen;
+    if (g == null || g.state.get(index) != PRESENT) {
+      return null;
+    }
+    MemorySegment m = g.map(imageLength);
+    if (m == null) {
+      return null;
+    }
+    int n = plainLength(index);
+    MemorySegment block = m.asSlice((long) index * blockSize, n);
+    if (!block.isLoaded()) {
+      return null;
+    }
+    ByteBuffer bytes = block.asByteBuffer();
+    var c = new CRC32C();
+    c.update(bytes.duplicate());
+    if ((int) c.getValue() != g.crc[index]) {
+      LOG.log(System.Logger.Level.WARNING, "decoded tier: " + this + " block " + index
+          + " does not match its CRC-32C; dropped, read from the block cache instead");
+      drop(g, index, n);
+      return null;
+    }
+    lastUse = tier.nextTick();
+    return bytes;
   }
 
   /** Block {@code index}'s plaintext, or null (see {@link #readInto}). */

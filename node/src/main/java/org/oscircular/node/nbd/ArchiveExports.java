@@ -69,6 +69,12 @@ public final class ArchiveExports implements NbdExports {
     }
 
     @Override
+    public ByteBuffer[] viewNow(long offset, int length) {
+      ImageReader r = reader;
+      return r == null ? null : r.viewNow(offset, length);
+    }
+
+    @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
       reader().read(offset, dst);
     }

@@ -2,6 +2,7 @@ package org.oscircular.node.nbd;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -259,9 +260,13 @@ final class NbdConnection extends ByteToMessageDecoder {
         } else if (!inRange(r)) {
           fail(ctx, r, NbdWire.EINVAL, outOfRange(r));
         } else {
+          boolean now = r.length() <= MAX_READ_NOW && ctx.channel().isWritable();
+          if (now && sendViews(ctx, r)) {
+            return;
+          }
           int header = structured ? NbdReplies.STRUCTURED_HEADER + 8 : NbdReplies.SIMPLE_HEADER;
           ByteBuf reply = buffers.take(header + (int) r.length());
-          if (r.length() <= MAX_READ_NOW && ctx.channel().isWritable() && readNow(ctx, r, reply)) {
+          if (now && readNow(ctx, r, reply)) {
             return;
           }
           if (!submit(ctx, r, r.length(), bytes -> read(ctx, r, reply, bytes))) {
@@ -460,6 +465,39 @@ final class NbdConnection extends ByteToMessageDecoder {
     reply.retain(); // the channel releases one reference after writing; we keep the buffer
     ctx.write(reply).addListener(f -> buffers.give(reply));
     unflushed += reply.readableBytes();
+    if (unflushed >= FLUSH_BYTES) {
+      unflushed = 0;
+      ctx.flush();
+    }
+    return true;
+  }
+
+  /**
+   * On the event loop: answers a read with the export's own verified bytes ({@link NbdExport#viewNow}:
+   * zero memory, the decoded tier's mapped pages) behind a small header, without copying them into a
+   * reply buffer; the socket write is the only copy. Returns false, having written nothing, when the
+   * export cannot lend them. Flushed like {@link #readNow}'s replies.
+   */
+  private boolean sendViews(ChannelHandlerContext ctx, ClientMessage.Request r) {
+    int length = (int) r.length();
+    ByteBuffer[] views;
+    try {
+      views = export.viewNow(r.offset(), length);
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "nbd: read of {0} bytes at offset {1} of export {2} from mapped memory"
+          + " failed, retried: {3}", length, Long.toString(r.offset()), export.name(), e.toString());
+      views = null;
+    }
+    if (views == null) {
+      return false;
+    }
+    ByteBuf header = ctx.alloc().directBuffer(NbdReplies.STRUCTURED_HEADER + 8);
+    writeReadHeader(header, r, length);
+    unflushed += header.readableBytes() + length;
+    ctx.write(header, ctx.voidPromise());
+    for (ByteBuffer v : views) {
+      ctx.write(Unpooled.wrappedBuffer(v), ctx.voidPromise());
+    }
     if (unflushed >= FLUSH_BYTES) {
       unflushed = 0;
       ctx.flush();

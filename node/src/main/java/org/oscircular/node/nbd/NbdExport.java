@@ -68,6 +68,19 @@ public interface NbdExport {
   }
 
   /**
+   * The bytes of {@code [offset, offset + length)} as read-only buffers to send as they are, in order, when
+   * the export has them at hand, verified, in memory it can lend without copying (for an image version:
+   * zero blocks and blocks of the decoded tier whose pages are in the page cache, mapped and checked);
+   * otherwise null, and the server tries {@link #readNow}, then {@link #read}. The buffers must keep their
+   * bytes for as long as they are reachable (the socket may send them later). Called on an event-loop
+   * thread, for reads of a few MiB at most; must not block beyond what {@link #readNow} may. Never
+   * returns bytes that were not verified. By default nothing is at hand.
+   */
+  default ByteBuffer[] viewNow(long offset, int length) {
+    return null;
+  }
+
+  /**
    * The {@code base:allocation} map of {@code [offset, offset + length)} (a range within the export,
    * {@code length} at least 1): consecutive extents starting at {@code offset}, at most
    * {@code maxExtents} of them, whose lengths add up to at most {@code length} (less only when

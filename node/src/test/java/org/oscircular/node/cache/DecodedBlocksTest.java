@@ -158,6 +158,87 @@ class DecodedBlocksTest {
     assertThat(warm.readNow(4L * BLOCK, dst.clear())).as("decoded again and kept again").isTrue();
   }
 
+  /** The bytes of {@code views}, in order. */
+  private static byte[] concat(ByteBuffer[] views) {
+    var out = new java.io.ByteArrayOutputStream();
+    for (ByteBuffer v : views) {
+      byte[] b = new byte[v.remaining()];
+      v.duplicate().get(b);
+      out.writeBytes(b);
+    }
+    return out.toByteArray();
+  }
+
+  @Test
+  void viewNowLendsCheckedTierBlocksAndZeroBlocksAndNothingThatFailsItsCheck() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(BLOCK * 12 + 4096, BLOCK, 6); // blocks 2, 6, 10 are zeros; a short last one
+    origin.publish("testos", "1", image, BLOCK, Codec.ZSTD, List.of());
+    var store = store(64L << 20);
+    var cold = archive(origin, store).reader("testos:1");
+    assertThat(cold.viewNow(0, BLOCK)).as("nothing decoded yet").isNull();
+    assertThat(cold.viewNow(2L * BLOCK, BLOCK)).as("a zero block is always at hand").isNotNull();
+    readAll(cold, true);
+    readAll(archive(origin, store).reader("testos:1"), true); // decoded a second time: now in the tier
+    var warm = archive(origin, store).reader("testos:1");
+    assertThat(warm.viewNow(0, BLOCK)).as("in the tier, but not read by this process: maybe not in memory").isNull();
+    readAll(warm, true);
+    long hits = store.stats().hits();
+    ByteBuffer[] all = warm.viewNow(0, image.length);
+    assertThat(all).isNotNull();
+    assertThat(concat(all)).isEqualTo(image);
+    assertThat(all).allMatch(ByteBuffer::isReadOnly).allMatch(ByteBuffer::isDirect);
+    for (int[] range : new int[][] {{100, 3 * BLOCK}, {BLOCK - 1, 2}, {2 * BLOCK + 5, BLOCK}, {12 * BLOCK + 1, 4095},
+        {7 * BLOCK, 0}}) {
+      ByteBuffer[] part = warm.viewNow(range[0], range[1]);
+      assertThat(part).as("%d+%d", range[0], range[1]).isNotNull();
+      assertThat(concat(part)).isEqualTo(java.util.Arrays.copyOfRange(image, range[0], range[0] + range[1]));
+    }
+    assertThat(warm.viewNow(image.length - 10, 11)).as("past the end").isNull();
+    assertThat(store.stats().hits() - hits).as("block cache reads").isZero();
+
+    Catalog.Entry e = archive(origin, store).versions().getFirst();
+    try (var ch = FileChannel.open(dataFile(store, e), StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.allocate(1);
+      ch.read(b, 5L * BLOCK + 9);
+      ch.write(ByteBuffer.wrap(new byte[] {(byte) (b.get(0) ^ 0x01)}), 5L * BLOCK + 9);
+    }
+    assertThat(warm.viewNow(4L * BLOCK, 2 * BLOCK)).as("block 5's tier copy fails its check").isNull();
+    assertThat(warm.viewNow(5L * BLOCK + 100, 10)).as("dropped: not lent again").isNull();
+    assertThat(concat(warm.viewNow(3L * BLOCK, BLOCK))).as("other blocks still are")
+        .isEqualTo(java.util.Arrays.copyOfRange(image, 3 * BLOCK, 4 * BLOCK));
+    ByteBuffer dst = ByteBuffer.allocateDirect(2 * BLOCK);
+    warm.read(4L * BLOCK, dst);
+    assertThat(concat(warm.viewNow(4L * BLOCK, 2 * BLOCK))).as("decoded again and kept again")
+        .isEqualTo(java.util.Arrays.copyOfRange(image, 4 * BLOCK, 6 * BLOCK));
+  }
+
+  @Test
+  void viewNowLeavesABlockWhosePagesAreNotInMemoryToTheReadThatWaitsForTheDisk() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(BLOCK * 8, BLOCK, 6);
+    origin.publish("testos", "1", image, BLOCK, Codec.ZSTD, List.of());
+    var store = store(64L << 20);
+    readAll(archive(origin, store).reader("testos:1"), true);
+    readAll(archive(origin, store).reader("testos:1"), true);
+    var warm = archive(origin, store).reader("testos:1");
+    readAll(warm, true); // read from the tier by this process: at hand, as long as its pages stay in memory
+    Path data = dataFile(store, archive(origin, store).versions().getFirst());
+    // Write the tier file back and drop its pages from the page cache (GNU dd: fdatasync, then fadvise DONTNEED).
+    var dd = new ProcessBuilder("dd", "of=" + data, "oflag=nocache", "conv=notrunc,fdatasync", "count=0")
+        .redirectErrorStream(true).start();
+    assertThat(dd.waitFor(30, TimeUnit.SECONDS) && dd.exitValue() == 0).as("dd drops the file's pages").isTrue();
+    try (var ch = FileChannel.open(data, StandardOpenOption.READ)) {
+      assertThat(ch.map(FileChannel.MapMode.READ_ONLY, 3L * BLOCK, BLOCK).isLoaded())
+          .as("block 3's pages left the page cache (not on tmpfs, which keeps them)").isFalse();
+    }
+    assertThat(warm.viewNow(3L * BLOCK, BLOCK)).as("would wait for the disk").isNull();
+    ByteBuffer dst = ByteBuffer.allocateDirect(BLOCK);
+    warm.read(3L * BLOCK, dst); // reads the pages back in
+    assertThat(concat(warm.viewNow(3L * BLOCK, BLOCK)))
+        .isEqualTo(java.util.Arrays.copyOfRange(image, 3 * BLOCK, 4 * BLOCK));
+  }
+
   @Test
   void aReopenedCacheServesTheBlocksKeptBeforeAndIgnoresEntriesWhoseCheckFails() throws Exception {
     var origin = new OriginFixture(tmp.resolve("origin"), 1);

@@ -35,6 +35,7 @@ class NbdServerTest {
   FileExport file;
   TestExports.Gated gated;
   TestExports.AtHand atHand;
+  TestExports.Lent lent;
   ExecutorService reads;
   NbdServer server;
   InetSocketAddress address;
@@ -46,9 +47,10 @@ class NbdServerTest {
     gated = new TestExports.Gated("gated", file);
     var flaky = new TestExports.Flaky("flaky", file, BAD_FROM, BAD_TO);
     atHand = new TestExports.AtHand("athand", file, SIZE / 2, BAD_FROM, BAD_TO);
+    lent = new TestExports.Lent("lent", file, SIZE / 2);
     reads = Executors.newVirtualThreadPerTaskExecutor();
     server = NbdServer.start(new InetSocketAddress("127.0.0.1", 0),
-        NbdExports.of(List.of(file, flaky, gated, atHand)), reads, 1);
+        NbdExports.of(List.of(file, flaky, gated, atHand, lent)), reads, 1);
     address = server.address();
   }
 
@@ -101,7 +103,7 @@ class NbdServerTest {
         names.add(new String(name, StandardCharsets.UTF_8));
       }
       assertEquals(NbdWire.REP_ACK, r.type());
-      assertEquals(List.of("disk:1", "flaky", "gated", "athand"), names);
+      assertEquals(List.of("disk:1", "flaky", "gated", "athand", "lent"), names);
     }
   }
 
@@ -447,5 +449,50 @@ class NbdServerTest {
     }
     assertEquals(1, atHand.servedNow().get());
     assertEquals(0, atHand.read().get());
+  }
+
+  @Test
+  void readsLentAsBuffersAreSentBehindTheirHeaderFromTheEventLoopAndTheOthersByThePool() throws IOException {
+    try (var c = transmitting("lent")) {
+      long[] offsets = {0, 70_000, SIZE / 2 + 5, SIZE / 2 - 4096, 3, SIZE - 777};
+      int[] lengths = {4096, 200_000, 65_536, 4096, 1, 777};
+      for (int i = 0; i < offsets.length; i++) { // pipelined
+        c.request(0, NbdWire.CMD_READ, i, offsets[i], lengths[i]);
+      }
+      for (int i = 0; i < offsets.length; i++) {
+        RawNbdClient.SimpleReply r = c.readSimpleReply();
+        assertEquals(0, r.error());
+        int k = (int) r.cookie();
+        assertArrayEquals(Arrays.copyOfRange(image, (int) offsets[k], (int) offsets[k] + lengths[k]),
+            c.readBytes(lengths[k]), "read " + k);
+      }
+    }
+    assertEquals(4, lent.lent().get(), "reads lent (those past half are not)");
+    assertEquals(2, lent.read().get(), "reads sent to the pool");
+    assertTrue(lent.lentThreads().stream().noneMatch(Thread::isVirtual), "viewNow on the event loop");
+  }
+
+  @Test
+  void aLentReadGetsAStructuredDataChunk() throws IOException {
+    try (var c = connect()) {
+      c.sendOption(NbdWire.OPT_STRUCTURED_REPLY, new byte[0]);
+      assertEquals(NbdWire.REP_ACK, c.readOptionReply().type());
+      assertEquals(NbdWire.REP_ACK, c.go("lent").type());
+      for (int cookie = 1; cookie <= 2; cookie++) {
+        c.request(NbdWire.CMD_FLAG_DF, NbdWire.CMD_READ, cookie, 12_345L * cookie, 100_000);
+      }
+      for (int cookie = 1; cookie <= 2; cookie++) {
+        assertEquals(NbdWire.STRUCTURED_REPLY_MAGIC, c.in.readInt());
+        assertEquals(NbdWire.REPLY_FLAG_DONE, c.in.readUnsignedShort());
+        assertEquals(NbdWire.REPLY_TYPE_OFFSET_DATA, c.in.readUnsignedShort());
+        assertEquals(cookie, c.in.readLong());
+        assertEquals(100_008, c.in.readInt());
+        assertEquals(12_345L * cookie, c.in.readLong());
+        assertArrayEquals(Arrays.copyOfRange(image, 12_345 * cookie, 12_345 * cookie + 100_000),
+            c.readBytes(100_000));
+      }
+    }
+    assertEquals(2, lent.lent().get());
+    assertEquals(0, lent.read().get());
   }
 }

@@ -116,4 +116,47 @@ final class TestExports {
       inner.read(offset, dst);
     }
   }
+
+  /**
+   * Lends the bytes below {@code lentBelow} ({@link NbdExport#viewNow}) as three read-only direct buffers
+   * per read, cut at uneven places; everything else goes to the pool. Counts the calls and their threads.
+   */
+  record Lent(String name, NbdExport inner, long lentBelow, java.util.concurrent.atomic.AtomicInteger lent,
+      java.util.concurrent.atomic.AtomicInteger read, java.util.Set<Thread> lentThreads) implements NbdExport {
+    Lent(String name, NbdExport inner, long lentBelow) {
+      this(name, inner, lentBelow, new java.util.concurrent.atomic.AtomicInteger(),
+          new java.util.concurrent.atomic.AtomicInteger(), java.util.concurrent.ConcurrentHashMap.newKeySet());
+    }
+
+    @Override
+    public long size() {
+      return inner.size();
+    }
+
+    @Override
+    public ByteBuffer[] viewNow(long offset, int length) {
+      lentThreads.add(Thread.currentThread());
+      if (offset + length > lentBelow) {
+        return null;
+      }
+      ByteBuffer all = ByteBuffer.allocateDirect(length);
+      try {
+        inner.read(offset, all);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      all.flip();
+      int a = length / 3;
+      int b = length / 3 + length / 5;
+      lent.incrementAndGet();
+      return new ByteBuffer[] {all.slice(0, a).asReadOnlyBuffer(), all.slice(a, b - a).asReadOnlyBuffer(),
+          all.slice(b, length - b).asReadOnlyBuffer()};
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+      read.incrementAndGet();
+      inner.read(offset, dst);
+    }
+  }
 }
