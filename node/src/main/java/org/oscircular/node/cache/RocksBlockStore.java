@@ -26,6 +26,7 @@ import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
+import org.rocksdb.MutableColumnFamilyOptions;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -107,6 +108,11 @@ public final class RocksBlockStore implements AutoCloseable {
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private long totalBytes;
   private long tick;
+  /** Whether compactions collect blob garbage now; guarded by {@code this} (see {@link #checkBlobGarbage}). */
+  private boolean blobGc;
+  /** Inserts since the last {@link #checkBlobGarbage}; guarded by {@code this}. */
+  private int insertsSinceGarbageCheck;
+  private static final int GARBAGE_CHECK_EVERY = 64;
 
   private final AtomicLong hits = new AtomicLong();
   private final AtomicLong misses = new AtomicLong();
@@ -197,6 +203,9 @@ public final class RocksBlockStore implements AutoCloseable {
       RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
       var store = new RocksBlockStore(dir, config, db, dbOptions, cfOptions, handles);
       store.load();
+      synchronized (store) {
+        store.checkBlobGarbage();
+      }
       try {
         store.decoded = DecodedBlocks.open(dir, config.decodedDiskBytes(), java.time.InstantSource.system());
       } catch (IOException e) {
@@ -276,7 +285,9 @@ public final class RocksBlockStore implements AutoCloseable {
     // compaction does not rewrite them.
     var blockOpts = new ColumnFamilyOptions().setCompressionType(CompressionType.NO_COMPRESSION)
         .setEnableBlobFiles(true).setMinBlobSize(4096).setBlobCompressionType(CompressionType.NO_COMPRESSION)
-        .setEnableBlobGarbageCollection(true)
+        // Off until blob files hold dead bytes (see checkBlobGarbage): with random keys every compaction
+        // touches every blob reference, and collection would rewrite the oldest blobs each time.
+        .setEnableBlobGarbageCollection(false)
         // Without a WAL this bounds what a crash loses; with atomic_flush, filling it flushes every family.
         .setWriteBufferSize(config.writeBufferBytes());
     var metaOpts = new ColumnFamilyOptions();
@@ -575,8 +586,61 @@ public final class RocksBlockStore implements AutoCloseable {
       lru.put(name, new Slot(size, t));
       present.add(name);
       verified.put(name, Verified.of(entry, stored));
+      if (!victims.isEmpty() || ++insertsSinceGarbageCheck >= GARBAGE_CHECK_EVERY) {
+        checkBlobGarbage();
+      }
       return PutResult.STORED;
     }
+  }
+
+  /**
+   * Turns RocksDB's blob garbage collection on while the blob files hold more dead bytes (blocks evicted
+   * or removed, whose space only compaction gives back) than {@code max-bytes − high-watermark × max-bytes},
+   * and off again once they hold less than half that. Collection relocates the live blobs of the oldest blob
+   * files whenever a compaction passes their references; block keys are SHA1 names, spread over the whole
+   * key range, so every compaction passes every reference, and with collection always on a cache that never
+   * evicted rewrote its oldest quarter of blobs on every compaction (about 0.4 CPU-s per 264 MiB cold read).
+   * Dead bytes are estimated as blob file bytes on disk minus the cached bytes already flushed to them (the
+   * cached total minus the blocks memtables still hold); the estimate errs high by memtable overhead, which
+   * only turns collection on early. Guarded by {@code this}.
+   */
+  private void checkBlobGarbage() throws IOException {
+    insertsSinceGarbageCheck = 0;
+    long dead;
+    try {
+      dead = db.getLongProperty(blocks, "rocksdb.total-blob-file-size")
+          + db.getLongProperty(blocks, "rocksdb.size-all-mem-tables") - totalBytes;
+    } catch (RocksDBException e) {
+      throw new IOException("cache " + dir + ": cannot read blob file sizes: " + e.getMessage(), e);
+    }
+    long slack = config.maxBytes() - config.highBytes();
+    boolean want = blobGc ? dead > slack / 2 : dead > slack;
+    if (want == blobGc) {
+      return;
+    }
+    try {
+      db.setOptions(blocks, MutableColumnFamilyOptions.builder().setEnableBlobGarbageCollection(want).build());
+    } catch (RocksDBException e) {
+      throw new IOException("cache " + dir + ": cannot switch blob garbage collection: " + e.getMessage(), e);
+    }
+    blobGc = want;
+  }
+
+  /** Whether compactions collect blob garbage now (tests). */
+  synchronized boolean collectsBlobGarbage() {
+    return blobGc;
+  }
+
+  /** Compacts the blocks column family now and waits for it (tests: what a background compaction does). */
+  void compactBlocks() throws IOException {
+    guarded(() -> {
+      try {
+        db.compactRange(blocks);
+      } catch (RocksDBException e) {
+        throw new IOException("cache " + dir + ": compaction failed: " + e.getMessage(), e);
+      }
+      return null;
+    });
   }
 
   private synchronized void touch(BlockName name) throws IOException {

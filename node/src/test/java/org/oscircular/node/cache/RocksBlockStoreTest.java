@@ -190,6 +190,73 @@ class RocksBlockStoreTest {
     }
   }
 
+  @Test
+  void leavesBlobFilesAloneWhileNothingWasEvicted() throws IOException {
+    var bs = blocks(128, 65536, 7); // 8 MiB in 1 MiB write buffers: about eight blob files
+    try (var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(64L << 20).withWriteBufferBytes(1 << 20))) {
+      for (var b : bs) {
+        store.put(b.entry(), b.stored());
+      }
+      store.flush();
+      var before = blobFiles();
+      assertThat(before).hasSizeGreaterThan(4);
+      store.compactBlocks();
+      // Collection would have moved the blobs of the oldest files into new ones: nothing is dead here.
+      assertThat(blobFiles()).isEqualTo(before);
+      assertThat(store.collectsBlobGarbage()).isFalse();
+      for (var b : bs) {
+        assertThat(store.get(b.entry())).hasValueSatisfying(v -> assertThat(v).isEqualTo(b.stored()));
+      }
+    }
+  }
+
+  @Test
+  void diskSpaceOfEvictedBlocksComesBack() throws IOException {
+    long cap = 4L << 20;
+    var bs = blocks(640, 65536, 8); // ten times the cap
+    // Every 8th of the first 256 blocks stays in use, so each of the first blob files keeps a live block
+    // and is only freed by moving that block elsewhere (blob garbage collection).
+    List<Block> hot = new ArrayList<>();
+    boolean collected = false;
+    try (var store = RocksBlockStore.open(tmp, CacheConfig.withMaxBytes(cap).withWriteBufferBytes(1 << 20))) {
+      for (int i = 0; i < bs.size(); i++) {
+        var b = bs.get(i);
+        assertThat(store.put(b.entry(), b.stored())).isEqualTo(RocksBlockStore.PutResult.STORED);
+        if (i < 256 && i % 8 == 0) {
+          hot.add(b);
+        }
+        for (var h : hot) {
+          assertThat(store.get(h.entry())).as("block in use").isPresent();
+        }
+        collected |= store.collectsBlobGarbage();
+      }
+      store.flush();
+      store.compactBlocks();
+      long onDisk = blobFiles().values().stream().mapToLong(Long::longValue).sum();
+      // Without collection the first 16 blob files (16 MiB) would stay for their one live block in eight.
+      assertThat(onDisk).as("blob file bytes on disk, cap %d", cap).isLessThanOrEqualTo(2 * cap);
+      assertThat(collected).as("garbage collection turned on after evictions").isTrue();
+      for (var h : hot) {
+        assertThat(store.get(h.entry())).hasValueSatisfying(v -> assertThat(v).isEqualTo(h.stored()));
+      }
+    }
+  }
+
+  /** The cache's blob files by name, with their sizes. */
+  private java.util.Map<String, Long> blobFiles() throws IOException {
+    var out = new java.util.TreeMap<String, Long>();
+    try (var files = java.nio.file.Files.list(tmp)) {
+      for (Path f : files.filter(f -> f.toString().endsWith(".blob")).toList()) {
+        try {
+          out.put(f.getFileName().toString(), java.nio.file.Files.size(f));
+        } catch (java.nio.file.NoSuchFileException deletedMeanwhile) {
+          // a background compaction removed it
+        }
+      }
+    }
+    return out;
+  }
+
   /** Flips the byte at {@code at} of the only copy of {@code content} in the cache's blob files. */
   private void flipByteOnDisk(byte[] content, int at) throws IOException {
     List<Path> blobs;
