@@ -268,7 +268,9 @@ public final class ImageReader {
    * A read that covers block {@code index} whole (NBD clients and the kernel often read exactly one block):
    * from decoded memory if it is there, else decoded straight from the cache's copy into {@code dst}, with
    * no array in between and without taking room in decoded memory (a whole-block reader does not come back
-   * for pieces). A block that is not cached goes the usual way (fetch, single flight, decoded memory).
+   * for pieces). A block that is not cached is loaded (fetched, single flight with readahead and other
+   * readers) and its verified stored bytes decoded straight into {@code dst} as well: one decode, no plaintext
+   * array.
    */
   private void readWholeBlock(int index, BlockEntry.Stored entry, int plainLength, ByteBuffer dst)
       throws IOException {
@@ -321,6 +323,25 @@ public final class ImageReader {
       } finally {
         giveScratch(scratch);
       }
+      // Not cached: fetched (or taken from the readahead already fetching it) and decoded once, straight
+      // into dst. Decoded memory is for readers of pieces; a whole-block reader does not come back for more.
+      BlockLoader.Loaded loaded;
+      try {
+        loaded = loader.load(entry);
+      } catch (IOException e) {
+        throw new BlockUnavailableException(id(), index, offset, e.getMessage(), e);
+      }
+      int start = dst.position();
+      try {
+        table.codec().decodeInto(ByteBuffer.wrap(loaded.stored()), dst, plainLength);
+      } catch (FormatException e) {
+        throw new BlockUnavailableException(id(), index, offset,
+            "block " + entry.name() + " from " + loaded.source() + " verifies but does not decode: " + e.getMessage(), e);
+      }
+      if (tier != null && tier.decodedBefore(index)) {
+        tier.write(index, dst.slice(start, plainLength)); // decoded a second time: keep it decoded
+        touched(index);
+      }
     } finally {
       if (marked) {
         synchronized (decoded) {
@@ -328,7 +349,6 @@ public final class ImageReader {
         }
       }
     }
-    dst.put(plaintext(index, entry, plainLength), 0, plainLength);
   }
 
   /** Direct buffers that hold a block's stored bytes for one {@link #readWholeBlock} call. */
@@ -355,12 +375,24 @@ public final class ImageReader {
    * at the same time (the kernel reads a block's pieces from several threads at once).
    */
   private byte[] plaintext(int index, BlockEntry.Stored entry, int plainLength) throws IOException {
+    return plaintext(index, entry, plainLength, false);
+  }
+
+  /**
+   * {@link #plaintext}; with {@code ahead} (decode-ahead) returns null instead when a whole-block read is
+   * decoding the block into its caller's buffer, checked together with taking the decode, so the two never
+   * both decode it.
+   */
+  private byte[] plaintext(int index, BlockEntry.Stored entry, int plainLength, boolean ahead) throws IOException {
     CompletableFuture<byte[]> mine = null;
     CompletableFuture<byte[]> theirs;
     synchronized (decoded) {
       byte[] p = decoded.get(index);
       if (p != null) {
         return p;
+      }
+      if (ahead && decodingDirect.contains(index)) {
+        return null;
       }
       theirs = decodingNow.get(index);
       if (theirs == null) {
@@ -483,7 +515,7 @@ public final class ImageReader {
     try {
       loader.background().execute(() -> {
         try {
-          plaintext(index, entry, table.image().blockLength(index, table.blockSize()));
+          plaintext(index, entry, table.image().blockLength(index, table.blockSize()), true);
         } catch (IOException e) {
           // A demand read of this block will report it.
         } finally {

@@ -102,7 +102,7 @@ class ImageReaderTest {
     origin.publish("debian", "12.8", image, blockSize, codec, List.of());
     var store = store("cache");
     for (int pass = 0; pass < 2; pass++) {
-      // Pass 0 fetches every block; pass 1, with the origin's blocks gone and a fresh reader (nothing decoded
+      // Pass 0 fetches every block and decodes it from the fetched bytes straight into dst; pass 1, with the origin's blocks gone and a fresh reader (nothing decoded
       // in memory), decodes each block from the cache straight into the caller's buffer.
       if (pass == 1) {
         deleteTree(origin.root().resolve("blocks"));
@@ -120,6 +120,8 @@ class ImageReaderTest {
         assertThat(got).as("pass %d block %d", pass, b)
             .isEqualTo(Arrays.copyOfRange(image, b * blockSize, b * blockSize + len));
       }
+      // Fetched or cached, a whole block is decoded once, into the caller's buffer: no plaintext kept.
+      assertThat(reader.decodedBytes()).as("decoded memory after pass %d", pass).isZero();
       if (pass == 1) {
         assertThat(store.stats().hits() - hitsBefore).as("cache hits of the second pass").isPositive();
       }

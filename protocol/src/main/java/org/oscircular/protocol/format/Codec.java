@@ -132,14 +132,18 @@ public enum Codec {
     @Override
     public void decodeInto(java.nio.ByteBuffer stored, java.nio.ByteBuffer dst, int plainLength)
         throws FormatException {
-      if (!stored.isDirect() || !dst.isDirect()) {
+      boolean heapStored = stored.hasArray();
+      if (!dst.isDirect() || !(stored.isDirect() || heapStored)) {
         super.decodeInto(stored, dst, plainLength);
         return;
       }
       if (dst.remaining() < plainLength) {
         throw new IllegalArgumentException("room for " + dst.remaining() + " bytes, block has " + plainLength);
       }
-      long declared = Zstd.getDirectByteBufferFrameContentSize(stored, stored.position(), stored.remaining());
+      int from = heapStored ? stored.arrayOffset() + stored.position() : stored.position();
+      long declared = heapStored
+          ? Zstd.getFrameContentSize(stored.array(), from, stored.remaining())
+          : Zstd.getDirectByteBufferFrameContentSize(stored, from, stored.remaining());
       if (declared != plainLength) {
         throw new FormatException("zstd block declares " + declared + " bytes, expected " + plainLength);
       }
@@ -149,8 +153,11 @@ public enum Codec {
       }
       int n;
       try {
-        n = ctx.decompressDirectByteBuffer(dst, dst.position(), plainLength, stored, stored.position(),
-            stored.remaining());
+        // A fetched block arrives as an array: decoded from it straight into dst, without a plaintext array.
+        n = heapStored
+            ? ctx.decompressByteArrayToDirectByteBuffer(dst, dst.position(), plainLength, stored.array(), from,
+                stored.remaining())
+            : ctx.decompressDirectByteBuffer(dst, dst.position(), plainLength, stored, from, stored.remaining());
       } catch (ZstdException e) {
         ctx.close();
         throw new FormatException("corrupt zstd block: " + e.getMessage(), e);

@@ -36,10 +36,12 @@ class CodecPropertiesTest {
   }
 
   @Property(tries = 100)
-  void decodingIntoADirectBufferMatchesDecodingAnArray(@ForAll("blockContents") byte[] plain, @ForAll Codec codec,
-      @ForAll @IntRange(min = 0, max = 9) int pad) throws Exception {
+  void decodingIntoADirectBufferFromADirectOrHeapSourceMatchesDecodingAnArray(@ForAll("blockContents") byte[] plain, @ForAll Codec codec,
+      @ForAll @IntRange(min = 0, max = 9) int pad, @ForAll boolean heapSource) throws Exception {
     byte[] stored = codec.encode(plain, 0, plain.length);
-    var src = java.nio.ByteBuffer.allocateDirect(pad + stored.length + pad);
+    // A heap source (a fetched block's array) as a slice, so its array offset is not 0 either.
+    var src = heapSource ? java.nio.ByteBuffer.allocate(2 * pad + stored.length + pad).position(pad).slice()
+        : java.nio.ByteBuffer.allocateDirect(pad + stored.length + pad);
     src.position(pad).put(stored).position(pad).limit(pad + stored.length);
     var dst = java.nio.ByteBuffer.allocateDirect(pad + plain.length + 3);
     dst.position(pad);
@@ -53,9 +55,10 @@ class CodecPropertiesTest {
 
   @Property(tries = 100)
   void decodingIntoABufferToTheWrongLengthOrFromDamagedBytesIsAnError(@ForAll("blockContents") byte[] plain,
-      @ForAll Codec codec, @ForAll @IntRange(min = 0, max = 1000) int at) {
+      @ForAll Codec codec, @ForAll @IntRange(min = 0, max = 1000) int at, @ForAll boolean heapSource) {
     byte[] stored = codec.encode(plain, 0, plain.length);
-    var src = java.nio.ByteBuffer.allocateDirect(stored.length).put(stored).flip();
+    var src = (heapSource ? java.nio.ByteBuffer.allocate(stored.length) : java.nio.ByteBuffer.allocateDirect(stored.length))
+        .put(stored).flip();
     var dst = java.nio.ByteBuffer.allocateDirect(plain.length + 1);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> codec.decodeInto(src, dst, plain.length + 1))
         .isInstanceOf(FormatException.class);
