@@ -298,30 +298,9 @@ public final class ImageReader {
         touched(index);
         return;
       }
-      ByteBuffer scratch = takeScratch(entry.storedLength());
-      try {
-        boolean hit;
-        try {
-          hit = loader.store().getInto(entry, scratch);
-        } catch (IOException e) {
-          throw new BlockUnavailableException(id(), index, offset, e.getMessage(), e);
-        }
-        if (hit) {
-          int start = dst.position();
-          try {
-            table.codec().decodeInto(scratch, dst, plainLength);
-          } catch (FormatException e) {
-            throw new BlockUnavailableException(id(), index, offset,
-                "block " + entry.name() + " from cache verifies but does not decode: " + e.getMessage(), e);
-          }
-          if (tier != null && tier.decodedBefore(index)) {
-            tier.write(index, dst.slice(start, plainLength)); // decoded a second time: keep it decoded
-            touched(index);
-          }
-          return;
-        }
-      } finally {
-        giveScratch(scratch);
+      // A block known not to be cached skips the cache read: one RocksDB lookup fewer, one miss counted, not two.
+      if (loader.isCached(entry.name()) && decodeCached(index, entry, plainLength, dst)) {
+        return;
       }
       // Not cached: fetched (or taken from the readahead already fetching it) and decoded once, straight
       // into dst. Decoded memory is for readers of pieces; a whole-block reader does not come back for more.
@@ -348,6 +327,41 @@ public final class ImageReader {
           decodingDirect.remove(index);
         }
       }
+    }
+  }
+
+  /**
+   * Decodes block {@code index} from the cache's copy straight into {@code dst} (through a reused direct
+   * buffer, no Java array); false when the cache does not have it (or dropped it: it did not verify).
+   */
+  private boolean decodeCached(int index, BlockEntry.Stored entry, int plainLength, ByteBuffer dst)
+      throws IOException {
+    long offset = (long) index << blockShift;
+    ByteBuffer scratch = takeScratch(entry.storedLength());
+    try {
+      boolean hit;
+      try {
+        hit = loader.store().getInto(entry, scratch);
+      } catch (IOException e) {
+        throw new BlockUnavailableException(id(), index, offset, e.getMessage(), e);
+      }
+      if (!hit) {
+        return false;
+      }
+      int start = dst.position();
+      try {
+        table.codec().decodeInto(scratch, dst, plainLength);
+      } catch (FormatException e) {
+        throw new BlockUnavailableException(id(), index, offset,
+            "block " + entry.name() + " from cache verifies but does not decode: " + e.getMessage(), e);
+      }
+      if (tier != null && tier.decodedBefore(index)) {
+        tier.write(index, dst.slice(start, plainLength)); // decoded a second time: keep it decoded
+        touched(index);
+      }
+      return true;
+    } finally {
+      giveScratch(scratch);
     }
   }
 
