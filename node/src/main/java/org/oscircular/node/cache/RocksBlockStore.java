@@ -203,8 +203,13 @@ public final class RocksBlockStore implements AutoCloseable {
       RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
       var store = new RocksBlockStore(dir, config, db, dbOptions, cfOptions, handles);
       store.load();
-      synchronized (store) {
-        store.checkBlobGarbage();
+      try {
+        synchronized (store) {
+          store.checkBlobGarbage();
+        }
+      } catch (IOException e) {
+        store.close();
+        throw e;
       }
       try {
         store.decoded = DecodedBlocks.open(dir, config.decodedDiskBytes(), java.time.InstantSource.system());
