@@ -393,9 +393,11 @@ public final class ImageReader {
   }
 
   /**
-   * {@link #plaintext}; with {@code ahead} (decode-ahead) returns null instead when a whole-block read is
-   * decoding the block into its caller's buffer, checked together with taking the decode, so the two never
-   * both decode it.
+   * {@link #plaintext}; with {@code ahead} (decode-ahead) returns null instead when the block is no longer
+   * ahead of the reader: a whole-block read is decoding it into its caller's buffer (checked together with
+   * taking the decode, so the two never both decode it), or the reader has already passed it (a whole-block
+   * read keeps nothing in decoded memory, so decoding it now would only decode it a second time, and write
+   * it to the decoded tier, during a cold read).
    */
   private byte[] plaintext(int index, BlockEntry.Stored entry, int plainLength, boolean ahead) throws IOException {
     CompletableFuture<byte[]> mine = null;
@@ -405,7 +407,7 @@ public final class ImageReader {
       if (p != null) {
         return p;
       }
-      if (ahead && decodingDirect.contains(index)) {
+      if (ahead && (decodingDirect.contains(index) || index <= lastBlock.get())) {
         return null;
       }
       theirs = decodingNow.get(index);

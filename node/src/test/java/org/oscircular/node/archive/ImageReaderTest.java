@@ -134,6 +134,42 @@ class ImageReaderTest {
   }
 
   @Test
+  void decodeAheadLeavesBlocksTheReaderHasAlreadyReadWhole() throws IOException {
+    int blockSize = 65536;
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(blockSize * 8, blockSize, 19); // blocks 2 and 6 are zeros
+    origin.publish("debian", "12.8", image, blockSize, Codec.ZSTD, List.of());
+    var store = store("cache");
+    archive(origin, store, List.of(new DirectoryOrigin(origin.root())), fast()).reader("debian:12.8")
+        .read(0, ByteBuffer.allocate(image.length));
+    // Decode-ahead tasks wait here until the reader has read the blocks they were for.
+    List<Runnable> held = new ArrayList<>();
+    var reader = Archive.open(List.of(new DirectoryOrigin(origin.root())), store, origin.trust(), fast(),
+        InstantSource.fixed(OriginFixture.NOW), Sleeper.SYSTEM, held::add).reader("debian:12.8");
+    java.util.function.IntConsumer readWhole = b -> {
+      ByteBuffer dst = ByteBuffer.allocateDirect(blockSize);
+      try {
+        reader.read((long) b * blockSize, dst);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      byte[] got = new byte[blockSize];
+      dst.flip().get(got);
+      assertThat(got).as("block %d", b).isEqualTo(Arrays.copyOfRange(image, b * blockSize, (b + 1) * blockSize));
+    };
+    readWhole.accept(0);
+    readWhole.accept(1); // sequential: blocks 3 and 4 are decoded ahead
+    assertThat(held).as("decode-ahead tasks").isNotEmpty();
+    readWhole.accept(3);
+    readWhole.accept(4);
+    long hits = store.stats().hits();
+    held.forEach(Runnable::run);
+    // Decoding them now would only decode them a second time (and write them to the decoded tier).
+    assertThat(reader.decodedBytes()).as("decoded memory").isZero();
+    assertThat(store.stats().hits() - hits).as("cache reads by decode-ahead").isZero();
+  }
+
+  @Test
   void smallSequentialReadsOfABlockTakeItFromTheCacheOnce() throws IOException {
     int blockSize = 262144;
     var origin = new OriginFixture(tmp.resolve("origin"), 1);
