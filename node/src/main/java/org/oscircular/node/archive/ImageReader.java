@@ -2,12 +2,15 @@ package org.oscircular.node.archive;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.oscircular.node.cache.DecodedFile;
+import org.oscircular.node.cache.LentBytes;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.BlockEncoder;
 import org.oscircular.protocol.format.FormatException;
@@ -147,22 +150,25 @@ public final class ImageReader {
    * The bytes of {@code [offset, offset + length)} as read-only buffers, in order, when every byte is at
    * hand without copying: zero blocks (views of shared zero memory) and blocks in the decoded tier that this
    * process has read or written before and whose pages are in the page cache now (views of the tier's file
-   * mapped into memory, each block checked against its CRC-32C first, see {@link DecodedFile#view}). A range
+   * mapped into memory, each block checked against its CRC-32C first, see {@link DecodedFile#view}); the
+   * caller runs {@link LentBytes#giveBack} once nothing reads them any more. A range
    * may cover parts of blocks: the whole block is checked, its part is returned. Returns null when any block
    * is not at hand that way (the caller then tries {@link #readNow}, then {@link #read}), or when a tier
    * copy fails its check (which drops it, as {@link #read} does). Never fetches, never decodes, never waits
    * for a disk: an NBD event loop may call it, and hand the buffers to its socket.
    */
-  public ByteBuffer[] viewNow(long offset, int length) {
+  public LentBytes viewNow(long offset, int length) {
     if (offset < 0 || length < 0 || offset + length > size()) {
       return null;
     }
     reading.incrementAndGet();
+    List<DecodedFile.View> leases = new ArrayList<>();
+    boolean lent = false;
     try {
       int blockSize = table.blockSize();
       int first = (int) (offset >>> blockShift);
       int last = length == 0 ? first - 1 : (int) ((offset + length - 1) >>> blockShift);
-      java.util.List<ByteBuffer> views = new java.util.ArrayList<>(last - first + 1);
+      List<ByteBuffer> views = new ArrayList<>(last - first + 1);
       long pos = offset;
       long end = offset + length;
       for (int index = first; index <= last; index++) {
@@ -177,11 +183,12 @@ public final class ImageReader {
             }
           }
           case BlockEntry.Stored s -> {
-            ByteBuffer block = tier != null && inPageCache(index) && tier.contains(index) ? tier.view(index) : null;
+            DecodedFile.View block = tier != null && inPageCache(index) && tier.contains(index) ? tier.view(index) : null;
             if (block == null) {
               return null;
             }
-            views.add(block.slice(within, n));
+            leases.add(block);
+            views.add(block.bytes().slice(within, n));
           }
         }
         pos += n;
@@ -189,8 +196,15 @@ public final class ImageReader {
       for (int index = first; index <= last; index++) {
         noteAccess(index); // readahead as for any read (it only queues work)
       }
-      return views.toArray(ByteBuffer[]::new);
+      lent = true;
+      if (leases.isEmpty()) {
+        return LentBytes.of(views.toArray(ByteBuffer[]::new));
+      }
+      return new LentBytes(views.toArray(ByteBuffer[]::new), () -> leases.forEach(DecodedFile.View::close));
     } finally {
+      if (!lent) {
+        leases.forEach(DecodedFile.View::close);
+      }
       reading.decrementAndGet();
     }
   }

@@ -15,6 +15,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.zip.CRC32C;
 
@@ -68,27 +69,62 @@ public final class DecodedFile {
     /** A write failed (a full disk, most likely): no more writes to these files, and one log line. */
     volatile boolean writeFailed;
     /**
-     * The data file mapped read-only, made on the first {@link #view}; unmapped by the garbage collector
-     * once neither this generation nor any view of it (a reply still being sent) is reachable, so no
-     * address is ever reused while something may still send from it.
+     * The data file mapped read-only, made on the first {@link DecodedFile#view}, so blocks can be checked
+     * and sent without being copied. Unmapped when this generation is closed (evicted, lost, the tier
+     * closed) and no view of it is out any more ({@link #leases}): a view handed to a socket must stay
+     * mapped until it is sent, and a deleted file's disk space comes back only once it is unmapped.
      */
     private volatile MemorySegment map;
-    private boolean mapFailed;
+    private Arena arena; // guarded by this
+    private boolean mapFailed; // guarded by this
+    /** Views of the mapping lent and not given back yet. */
+    private final AtomicInteger leases = new AtomicInteger();
+    /** Closed: nothing new is lent; the mapping goes once the last lease is given back. */
+    private volatile boolean retired;
 
+    /** The mapping, made on first use; null once retired or when it cannot be made. Call with a lease. */
     MemorySegment map(long length) {
       MemorySegment m = map;
       if (m != null) {
         return m;
       }
       synchronized (this) {
-        if (map == null && !mapFailed) {
+        if (map == null && !mapFailed && !retired) {
+          Arena a = Arena.ofShared();
           try {
-            map = data.map(FileChannel.MapMode.READ_ONLY, 0, length, Arena.ofAuto());
+            map = data.map(FileChannel.MapMode.READ_ONLY, 0, length, a);
+            arena = a;
           } catch (IOException | RuntimeException e) {
-            mapFailed = true; // closed (evicted) or no address space: views are simply not at hand
+            a.close();
+            mapFailed = true; // closed under us, or no address space left: nothing is lent, reads copy
           }
         }
         return map;
+      }
+    }
+
+    /** Takes a lease on the mapping; false (none taken) once retired. */
+    boolean lease() {
+      leases.incrementAndGet();
+      if (retired) {
+        unlease();
+        return false;
+      }
+      return true;
+    }
+
+    /** Gives a lease back; the last one out of a retired generation unmaps it. */
+    void unlease() {
+      if (leases.decrementAndGet() == 0 && retired) {
+        unmap();
+      }
+    }
+
+    private synchronized void unmap() {
+      if (arena != null && leases.get() == 0) {
+        map = null;
+        arena.close();
+        arena = null;
       }
     }
 
@@ -100,6 +136,10 @@ public final class DecodedFile {
     }
 
     void close() {
+      retired = true;
+      if (leases.get() == 0) {
+        unmap();
+      }
       for (FileChannel c : new FileChannel[] {data, index}) {
         try {
           c.close();
@@ -414,7 +454,8 @@ public final class DecodedFile {
    * Block {@code index}'s plaintext as a read-only view of the data file mapped into memory, if the block
    * is here, its pages are in the page cache now, and their bytes match the block's CRC-32C; otherwise
    * null (a mismatch drops the block, as {@link #readInto} does). Nothing is copied: the caller (the NBD
-   * event loop) hands the view to the socket, which copies it once, from the page cache.
+   * event loop) hands the view to the socket, which copies it once, from the page cache, and then closes
+   * the view: until then the mapping stays, also if the version is evicted meanwhile.
    *
    * <p>Only pages in the page cache are touched ({@code mincore}): a page that would have to come from
    * the disk is left to {@link #readInto}, so this never waits for a disk and never meets a disk error
@@ -422,31 +463,66 @@ public final class DecodedFile {
    * check just read; only if the kernel dropped a page and read it back from the disk in the moment
    * between check and send could they differ.
    */
-  public ByteBuffer view(int index) {
+  public View view(int index) {
     Generation g = gen;
-    if (g == null || g.state.get(index) != PRESENT) {
+    if (g == null || g.state.get(index) != PRESENT || !g.lease()) {
       return null;
     }
-    MemorySegment m = g.map(imageLength);
-    if (m == null) {
-      return null;
+    View v = null;
+    try {
+      MemorySegment m = g.map(imageLength);
+      if (m == null) {
+        return null;
+      }
+      int n = plainLength(index);
+      MemorySegment block = m.asSlice((long) index * blockSize, n);
+      if (!block.isLoaded()) {
+        return null;
+      }
+      ByteBuffer bytes = block.asByteBuffer();
+      var c = new CRC32C();
+      c.update(bytes.duplicate());
+      if ((int) c.getValue() != g.crc[index]) {
+        LOG.log(System.Logger.Level.WARNING, "decoded tier: " + this + " block " + index
+            + " does not match its CRC-32C; dropped, read from the block cache instead");
+        drop(g, index, n);
+        return null;
+      }
+      lastUse = tier.nextTick();
+      v = new View(bytes, g);
+      return v;
+    } finally {
+      if (v == null) {
+        g.unlease();
+      }
     }
-    int n = plainLength(index);
-    MemorySegment block = m.asSlice((long) index * blockSize, n);
-    if (!block.isLoaded()) {
-      return null;
+  }
+
+  /**
+   * A block's checked plaintext in the mapped tier file ({@link #bytes}, read-only). The mapping stays for
+   * as long as the view is not closed, even if the version is evicted meanwhile; close it once nothing
+   * reads the bytes any more (for a reply: once the socket has sent it or failed), and not before.
+   */
+  public static final class View implements AutoCloseable {
+    private final ByteBuffer bytes;
+    private final Generation g;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    View(ByteBuffer bytes, Generation g) {
+      this.bytes = bytes;
+      this.g = g;
     }
-    ByteBuffer bytes = block.asByteBuffer();
-    var c = new CRC32C();
-    c.update(bytes.duplicate());
-    if ((int) c.getValue() != g.crc[index]) {
-      LOG.log(System.Logger.Level.WARNING, "decoded tier: " + this + " block " + index
-          + " does not match its CRC-32C; dropped, read from the block cache instead");
-      drop(g, index, n);
-      return null;
+
+    public ByteBuffer bytes() {
+      return bytes;
     }
-    lastUse = tier.nextTick();
-    return bytes;
+
+    @Override
+    public void close() {
+      if (closed.compareAndSet(false, true)) {
+        g.unlease();
+      }
+    }
   }
 
   /** Block {@code index}'s plaintext, or null (see {@link #readInto}). */

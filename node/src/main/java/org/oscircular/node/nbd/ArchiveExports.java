@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.oscircular.node.archive.Archive;
 import org.oscircular.node.archive.ImageReader;
+import org.oscircular.node.cache.LentBytes;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.Catalog;
 import org.oscircular.protocol.format.ImageTable;
@@ -69,7 +70,7 @@ public final class ArchiveExports implements NbdExports {
     }
 
     @Override
-    public ByteBuffer[] viewNow(long offset, int length) {
+    public LentBytes viewNow(long offset, int length) {
       ImageReader r = reader;
       return r == null ? null : r.viewNow(offset, length);
     }

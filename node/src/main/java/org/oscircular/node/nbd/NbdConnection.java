@@ -16,6 +16,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import org.oscircular.node.cache.LentBytes;
 
 /**
  * One client connection: negotiates an export, then serves its requests. Negotiation runs on
@@ -480,23 +481,33 @@ final class NbdConnection extends ByteToMessageDecoder {
    */
   private boolean sendViews(ChannelHandlerContext ctx, ClientMessage.Request r) {
     int length = (int) r.length();
-    ByteBuffer[] views;
+    LentBytes lent;
     try {
-      views = export.viewNow(r.offset(), length);
+      lent = export.viewNow(r.offset(), length);
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "nbd: read of {0} bytes at offset {1} of export {2} from mapped memory"
           + " failed, retried: {3}", length, Long.toString(r.offset()), export.name(), e.toString());
-      views = null;
+      lent = null;
     }
-    if (views == null) {
+    if (lent == null) {
       return false;
     }
     ByteBuf header = ctx.alloc().directBuffer(NbdReplies.STRUCTURED_HEADER + 8);
     writeReadHeader(header, r, length);
     unflushed += header.readableBytes() + length;
-    ctx.write(header, ctx.voidPromise());
-    for (ByteBuffer v : views) {
-      ctx.write(Unpooled.wrappedBuffer(v), ctx.voidPromise());
+    ByteBuffer[] views = lent.views();
+    if (views.length == 0) {
+      ctx.write(header, ctx.voidPromise());
+      lent.giveBack().run();
+    } else {
+      ctx.write(header, ctx.voidPromise());
+      for (int i = 0; i < views.length - 1; i++) {
+        ctx.write(Unpooled.wrappedBuffer(views[i]), ctx.voidPromise());
+      }
+      // Written in order: once the last piece is sent (or the write failed, which fails all before
+      // it first), the socket holds none of the views any more.
+      LentBytes held = lent;
+      ctx.write(Unpooled.wrappedBuffer(views[views.length - 1])).addListener(f -> held.giveBack().run());
     }
     if (unflushed >= FLUSH_BYTES) {
       unflushed = 0;

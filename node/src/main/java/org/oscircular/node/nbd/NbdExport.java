@@ -2,6 +2,7 @@ package org.oscircular.node.nbd;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import org.oscircular.node.cache.LentBytes;
 
 /**
  * A read-only block device served over NBD: one image version, or a plain file.
@@ -71,12 +72,12 @@ public interface NbdExport {
    * The bytes of {@code [offset, offset + length)} as read-only buffers to send as they are, in order, when
    * the export has them at hand, verified, in memory it can lend without copying (for an image version:
    * zero blocks and blocks of the decoded tier whose pages are in the page cache, mapped and checked);
-   * otherwise null, and the server tries {@link #readNow}, then {@link #read}. The buffers must keep their
-   * bytes for as long as they are reachable (the socket may send them later). Called on an event-loop
-   * thread, for reads of a few MiB at most; must not block beyond what {@link #readNow} may. Never
-   * returns bytes that were not verified. By default nothing is at hand.
+   * otherwise null, and the server tries {@link #readNow}, then {@link #read}. The server runs
+   * {@link LentBytes#giveBack} once the reply is sent or has failed; until then the buffers must keep their
+   * bytes. Called on an event-loop thread, for reads of a few MiB at most; must not block beyond what
+   * {@link #readNow} may. Never lends bytes that were not verified. By default nothing is at hand.
    */
-  default ByteBuffer[] viewNow(long offset, int length) {
+  default LentBytes viewNow(long offset, int length) {
     return null;
   }
 

@@ -158,15 +158,21 @@ class DecodedBlocksTest {
     assertThat(warm.readNow(4L * BLOCK, dst.clear())).as("decoded again and kept again").isTrue();
   }
 
-  /** The bytes of {@code views}, in order. */
-  private static byte[] concat(ByteBuffer[] views) {
+  /** The bytes lent, in order; then gives them back. */
+  private static byte[] concat(LentBytes lent) {
     var out = new java.io.ByteArrayOutputStream();
-    for (ByteBuffer v : views) {
+    for (ByteBuffer v : lent.views()) {
       byte[] b = new byte[v.remaining()];
       v.duplicate().get(b);
       out.writeBytes(b);
     }
+    lent.giveBack().run();
     return out.toByteArray();
+  }
+
+  /** Whether this process has {@code file} mapped (a deleted one shows as "… (deleted)"). */
+  private static boolean mapped(Path file) throws IOException {
+    return Files.readAllLines(Path.of("/proc/self/maps")).stream().anyMatch(l -> l.contains(file.toString()));
   }
 
   @Test
@@ -184,13 +190,13 @@ class DecodedBlocksTest {
     assertThat(warm.viewNow(0, BLOCK)).as("in the tier, but not read by this process: maybe not in memory").isNull();
     readAll(warm, true);
     long hits = store.stats().hits();
-    ByteBuffer[] all = warm.viewNow(0, image.length);
+    LentBytes all = warm.viewNow(0, image.length);
     assertThat(all).isNotNull();
+    assertThat(all.views()).allMatch(ByteBuffer::isReadOnly).allMatch(ByteBuffer::isDirect);
     assertThat(concat(all)).isEqualTo(image);
-    assertThat(all).allMatch(ByteBuffer::isReadOnly).allMatch(ByteBuffer::isDirect);
     for (int[] range : new int[][] {{100, 3 * BLOCK}, {BLOCK - 1, 2}, {2 * BLOCK + 5, BLOCK}, {12 * BLOCK + 1, 4095},
         {7 * BLOCK, 0}}) {
-      ByteBuffer[] part = warm.viewNow(range[0], range[1]);
+      LentBytes part = warm.viewNow(range[0], range[1]);
       assertThat(part).as("%d+%d", range[0], range[1]).isNotNull();
       assertThat(concat(part)).isEqualTo(java.util.Arrays.copyOfRange(image, range[0], range[0] + range[1]));
     }
@@ -237,6 +243,33 @@ class DecodedBlocksTest {
     warm.read(3L * BLOCK, dst); // reads the pages back in
     assertThat(concat(warm.viewNow(3L * BLOCK, BLOCK)))
         .isEqualTo(java.util.Arrays.copyOfRange(image, 3 * BLOCK, 4 * BLOCK));
+  }
+
+  @Test
+  void anEvictedVersionStaysMappedWhileItsBytesAreLentAndIsUnmappedWhenTheyAreGivenBack() throws Exception {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(BLOCK * 8, BLOCK, 6);
+    origin.publish("testos", "1", image, BLOCK, Codec.ZSTD, List.of());
+    var store = store(64L << 20);
+    readAll(archive(origin, store).reader("testos:1"), true);
+    readAll(archive(origin, store).reader("testos:1"), true);
+    var warm = archive(origin, store).reader("testos:1");
+    readAll(warm, true);
+    Catalog.Entry e = archive(origin, store).versions().getFirst();
+    Path data = dataFile(store, e);
+    LentBytes first = warm.viewNow(0, 2 * BLOCK);
+    LentBytes second = warm.viewNow(BLOCK, BLOCK);
+    assertThat(first).isNotNull();
+    assertThat(second).isNotNull();
+    assertThat(mapped(data)).as("mapped while lent").isTrue();
+    store.decoded().remove(e.tableDigest()); // as when a newer catalog drops the version: files deleted
+    assertThat(Files.exists(data)).isFalse();
+    assertThat(warm.viewNow(0, BLOCK)).as("nothing new is lent from a removed version").isNull();
+    assertThat(concat(first)).as("lent bytes stay readable until given back")
+        .isEqualTo(java.util.Arrays.copyOf(image, 2 * BLOCK));
+    assertThat(mapped(data)).as("still lent once").isTrue();
+    assertThat(concat(second)).isEqualTo(java.util.Arrays.copyOfRange(image, BLOCK, 2 * BLOCK));
+    assertThat(mapped(data)).as("unmapped when the last lent bytes came back: the disk space is free").isFalse();
   }
 
   @Test

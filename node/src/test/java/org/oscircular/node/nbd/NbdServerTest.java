@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.oscircular.node.testing.Await;
 
 /** The server against a byte-level client: negotiation, reads, errors and bad input. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -452,7 +454,7 @@ class NbdServerTest {
   }
 
   @Test
-  void readsLentAsBuffersAreSentBehindTheirHeaderFromTheEventLoopAndTheOthersByThePool() throws IOException {
+  void readsLentAsBuffersAreSentBehindTheirHeaderFromTheEventLoopAndTheOthersByThePool() throws Exception {
     try (var c = transmitting("lent")) {
       long[] offsets = {0, 70_000, SIZE / 2 + 5, SIZE / 2 - 4096, 3, SIZE - 777};
       int[] lengths = {4096, 200_000, 65_536, 4096, 1, 777};
@@ -469,11 +471,13 @@ class NbdServerTest {
     }
     assertEquals(4, lent.lent().get(), "reads lent (those past half are not)");
     assertEquals(2, lent.read().get(), "reads sent to the pool");
+    Await.atMost(Duration.ofSeconds(10)).until("every lent read given back once sent",
+        () -> lent.givenBack().get(), n -> n == 4);
     assertTrue(lent.lentThreads().stream().noneMatch(Thread::isVirtual), "viewNow on the event loop");
   }
 
   @Test
-  void aLentReadGetsAStructuredDataChunk() throws IOException {
+  void aLentReadGetsAStructuredDataChunk() throws Exception {
     try (var c = connect()) {
       c.sendOption(NbdWire.OPT_STRUCTURED_REPLY, new byte[0]);
       assertEquals(NbdWire.REP_ACK, c.readOptionReply().type());
@@ -494,5 +498,7 @@ class NbdServerTest {
     }
     assertEquals(2, lent.lent().get());
     assertEquals(0, lent.read().get());
+    Await.atMost(Duration.ofSeconds(10)).until("every lent read given back once sent",
+        () -> lent.givenBack().get(), n -> n == 2);
   }
 }

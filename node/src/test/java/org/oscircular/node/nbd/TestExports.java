@@ -122,10 +122,12 @@ final class TestExports {
    * per read, cut at uneven places; everything else goes to the pool. Counts the calls and their threads.
    */
   record Lent(String name, NbdExport inner, long lentBelow, java.util.concurrent.atomic.AtomicInteger lent,
-      java.util.concurrent.atomic.AtomicInteger read, java.util.Set<Thread> lentThreads) implements NbdExport {
+      java.util.concurrent.atomic.AtomicInteger givenBack, java.util.concurrent.atomic.AtomicInteger read,
+      java.util.Set<Thread> lentThreads) implements NbdExport {
     Lent(String name, NbdExport inner, long lentBelow) {
       this(name, inner, lentBelow, new java.util.concurrent.atomic.AtomicInteger(),
-          new java.util.concurrent.atomic.AtomicInteger(), java.util.concurrent.ConcurrentHashMap.newKeySet());
+          new java.util.concurrent.atomic.AtomicInteger(), new java.util.concurrent.atomic.AtomicInteger(),
+          java.util.concurrent.ConcurrentHashMap.newKeySet());
     }
 
     @Override
@@ -134,7 +136,7 @@ final class TestExports {
     }
 
     @Override
-    public ByteBuffer[] viewNow(long offset, int length) {
+    public org.oscircular.node.cache.LentBytes viewNow(long offset, int length) {
       lentThreads.add(Thread.currentThread());
       if (offset + length > lentBelow) {
         return null;
@@ -149,8 +151,9 @@ final class TestExports {
       int a = length / 3;
       int b = length / 3 + length / 5;
       lent.incrementAndGet();
-      return new ByteBuffer[] {all.slice(0, a).asReadOnlyBuffer(), all.slice(a, b - a).asReadOnlyBuffer(),
-          all.slice(b, length - b).asReadOnlyBuffer()};
+      ByteBuffer[] views = length == 0 ? new ByteBuffer[0] : new ByteBuffer[] {all.slice(0, a).asReadOnlyBuffer(),
+          all.slice(a, b - a).asReadOnlyBuffer(), all.slice(b, length - b).asReadOnlyBuffer()};
+      return new org.oscircular.node.cache.LentBytes(views, givenBack::incrementAndGet);
     }
 
     @Override
