@@ -148,8 +148,8 @@ public final class ImageReader {
 
   /**
    * The bytes of {@code [offset, offset + length)} as read-only buffers, in order, when every byte is at
-   * hand without copying: zero blocks (views of shared zero memory) and blocks in the decoded tier that this
-   * process has read or written before and whose pages are in the page cache now (views of the tier's file
+   * hand without copying: zero blocks (views of shared zero memory) and blocks in the decoded tier whose pages
+   * are in the page cache now, also right after a restart (views of the tier's file
    * mapped into memory, each block checked against its CRC-32C first, see {@link DecodedFile#view}); the
    * caller runs {@link LentBytes#giveBack} once nothing reads them any more. A range
    * may cover parts of blocks: the whole block is checked, its part is returned. Returns null when any block
@@ -183,7 +183,8 @@ public final class ImageReader {
             }
           }
           case BlockEntry.Stored s -> {
-            DecodedFile.View block = tier != null && inPageCache(index) && tier.contains(index) ? tier.view(index) : null;
+            // No need for this process to have touched the block (inPageCache): view asks the kernel itself.
+            DecodedFile.View block = tier != null && tier.contains(index) ? tier.view(index) : null;
             if (block == null) {
               return null;
             }

@@ -85,14 +85,20 @@ class NbdReadsAtHandTest {
   }
 
   @Test
-  void aRestartedServerReadsEachTierBlockOnceThroughThePoolBeforeServingItOnTheEventLoop() throws Exception {
+  void aRestartedServerServesTierBlocksWhosePagesAreInMemoryOnTheEventLoopAtOnce() throws Exception {
     copyEqualsImage("cold.img");
     copyEqualsImage("second.img");
     assertThat(copyEqualsImage("warm.img")).isZero();
     serve();
-    assertThat(copyEqualsImage("restarted.img")).as("pages of the tier maybe not in memory: the pool reads them")
-        .isPositive();
-    assertThat(copyEqualsImage("again.img")).isZero();
+    Exec.ok(T, "nbdinfo", "--map", uri); // the version's table is fetched on the pool, once, for the first request
+    assertThat(copyEqualsImage("restarted.img")).as("the tier's pages are in the page cache: no pool").isZero();
+    // Pages that are not (after a reboot) go to the pool: DecodedBlocksTest.viewNowLeavesABlockWhosePages…
+  }
+
+  private Path tierDataFile() throws IOException {
+    try (Stream<Path> files = Files.list(nbd.store.directory().resolve("decoded"))) {
+      return files.filter(p -> p.toString().endsWith(".data")).findFirst().orElseThrow();
+    }
   }
 
   @Test
@@ -100,10 +106,7 @@ class NbdReadsAtHandTest {
     copyEqualsImage("cold.img");
     copyEqualsImage("second.img");
     assertThat(copyEqualsImage("warm.img")).isZero();
-    Path data;
-    try (Stream<Path> files = Files.list(nbd.store.directory().resolve("decoded"))) {
-      data = files.filter(p -> p.toString().endsWith(".data")).findFirst().orElseThrow();
-    }
+    Path data = tierDataFile();
     int damaged = firstStoredBlock();
     try (var ch = FileChannel.open(data, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ByteBuffer b = ByteBuffer.allocate(1);
