@@ -101,7 +101,13 @@ public final class RocksBlockStore implements AutoCloseable {
    * open always hashes.
    */
   private final Map<BlockName, Verified> verified = new java.util.concurrent.ConcurrentHashMap<>();
-  /** The keys of {@code lru}, readable without the lock (readahead asks for every block it passes). */
+  /**
+   * The keys of {@code lru}, readable without the lock (readahead asks for every block it passes). A name
+   * is added only after its block's batch is written, so a name missing here is a block that {@link #get}
+   * need not look up: a miss costs no RocksDB lookup (without bloom filters, one reaches into every level's
+   * files). A block whose insert is finishing this moment may be reported missing; the loader then finds it
+   * in flight or fetches it again.
+   */
   private final Set<BlockName> present = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** Told the name of every block newly stored (e.g. to announce it in the DHT); called outside the lock. */
   private final List<java.util.function.Consumer<BlockName>> storedListeners =
@@ -377,6 +383,12 @@ public final class RocksBlockStore implements AutoCloseable {
 
   private Optional<byte[]> get0(BlockEntry.Stored entry, boolean counted) throws IOException {
     BlockName name = entry.name();
+    if (!present.contains(name)) { // a known miss: no RocksDB lookup (see present)
+      if (counted) {
+        misses.incrementAndGet();
+      }
+      return Optional.empty();
+    }
     byte[] key = name.sha1();
     byte[] stored;
     try {
@@ -426,6 +438,11 @@ public final class RocksBlockStore implements AutoCloseable {
     BlockName name = entry.name();
     int size;
     scratch.clear();
+    if (!present.contains(name)) { // a known miss: no RocksDB lookup (see present)
+      scratch.limit(0);
+      misses.incrementAndGet();
+      return false;
+    }
     try {
       size = db.get(blocks, blockReads, directKey(name), scratch);
     } catch (RocksDBException e) {
