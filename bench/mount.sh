@@ -32,11 +32,14 @@ done
 src_mib=$(du -sm "$src" | cut -f1)
 size_mib=${SIZE_MIB:-$(( src_mib * 5 / 4 + 64 > 768 ? src_mib * 5 / 4 + 64 : 768 ))}
 mkdir -p "$work"
-jar="$root/node/target/circular.jar"
-if [ ! -f "$jar" ] || [ -n "${REBUILD:-}" ]; then
+jar="${JAR:-$root/node/target/circular.jar}"   # JAR=/tmp/base.jar: measure another build (A/B)
+if [ -z "${JAR:-}" ] && { [ ! -f "$jar" ] || [ -n "${REBUILD:-}" ]; }; then
   (cd "$root" && ./mvnw -q -B -ntp -DskipTests -pl node -am package) >&2
 fi
 circular() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -jar "$jar" "$@"; }
+# BENCH_JAVA_OPTS: extra JVM options for the measured processes (mount, pin), e.g. -XX:AOTCache=FILE.
+circular_measured() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC \
+  ${BENCH_JAVA_OPTS:-} -jar "$jar" "$@"; }
 
 img="$work/image-${size_mib}m.img"
 origin="$work/origin"
@@ -112,7 +115,7 @@ url="http://127.0.0.1:$port/"
 for _ in $(seq 100); do curl -sf -o /dev/null "${url}catalog" && break; sleep 0.1; done
 
 start_mount() { # CACHE_DIR
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -jar "$jar" \
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC ${BENCH_JAVA_OPTS:-} -jar "$jar" \
     mount "$url" "$mnt" --cache "$1" --trust "$trust" --set "fetch.origin-connections=$conns" \
     --set fetch.readahead-blocks=16 >"$work/mount.log" 2>&1 &
   mount_pid=$!
@@ -141,7 +144,7 @@ curl_prep 1
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 cold=(); curlt=(); warm=(); raw=(); reread=(); pint=(); coldcpu=(); curlcpu=(); pincpu=()
-warmcpu=(); warmcat=(); rereadcpu=(); rawcpu=()
+warmcpu=(); warmcat=(); rereadcpu=(); rawcpu=(); coldtotal=()
 for i in $(seq "$runs"); do
   if part cold; then
     rm -rf "$work/cache"
@@ -150,13 +153,14 @@ for i in $(seq "$runs"); do
     c0=$(cpu_ms "$mount_pid")
     cold+=($(ms cat "$file"))
     coldcpu+=($(( $(cpu_ms "$mount_pid") - c0 )))
+    coldtotal+=($(cpu_ms "$mount_pid"))
     stop_mount
   fi
   if part pin; then
     rm -rf "$work/pincache"
     drop
     c0=$(cpu_ms children)
-    pint+=($(ms circular pin "$url" bench:1 --cache "$work/pincache" --trust "$trust" -q \
+    pint+=($(ms circular_measured pin "$url" bench:1 --cache "$work/pincache" --trust "$trust" -q \
       --set "fetch.origin-connections=$conns"))
     pincpu+=($(( $(cpu_ms children) - c0 )))
   fi
@@ -225,6 +229,7 @@ awk -v s="$size_mib" -v st="$stored_mib" -v n="$nblocks" -v r="$runs" -v c="$con
   -v wc="${warmcpu[*]}" -v mwc="$(median "${warmcpu[@]:-0}")" -v mwk="$(median "${warmcat[@]:-0}")" \
   -v mec="$(median "${rereadcpu[@]:-0}")" -v mrc="$(median "${rawcpu[@]:-0}")" \
   -v tk="${runcold[*]}" -v tku="${runcurl[*]}" -v kc="${runcpu[*]}" -v kuc="${runcurlcpu[*]}" \
+  -v ct="${coldtotal[*]}" -v mct="$(median "${coldtotal[@]:-0}")" \
   -v mk="$(median "${runcold[@]:-0}")" -v mku="$(median "${runcurl[@]:-0}")" \
   -v mkc="$(median "${runcpu[@]:-0}")" -v mkuc="$(median "${runcurlcpu[@]:-0}")" 'BEGIN {
   printf "image: %d MiB ext4, %d stored blocks (%d MiB zstd), %d runs, %d connections\n", s, n, st, r, c
@@ -240,6 +245,7 @@ awk -v s="$size_mib" -v st="$stored_mib" -v n="$nblocks" -v r="$runs" -v c="$con
   if (index(parts, ",cold,")) {
     printf "cold, fresh process (ms): FUSE cat via nginx [%s]  CPU of the mount process during the cat (ms): [%s]\n", tc, cc
     printf "median cold CPU: mount %d ms, curl %d ms (%.1fx that of curl)\n", mcc, muc, mcc/muc
+    printf "cold, fresh process: CPU of the mount process from its start to the end of the cat (ms): [%s], median %d\n", ct, mct
     printf "median cold, fresh process: FUSE %d ms (%.0f MiB/s image, %.0f MiB/s stored), curl %d ms (%.0f MiB/s stored), ratio %.2fx (target >= 0.8x)\n", mc, s*1000/mc, st*1000/mc, mu, st*1000/mu, mu/mc
     printf "cold, running mount (ms): FUSE cat of a version never read [%s]  curl of its blocks [%s]\n", tk, tku
     printf "cold, running mount CPU (ms): mount process [%s]  curl [%s]\n", kc, kuc

@@ -88,5 +88,7 @@ for k in 0 1 2; do
       -v c="$c" -v hz="$hz" 'BEGIN {
     printf "%-8s median %6d ms  %5.0f MiB/s  ratio to nbdkit %.2fx  server CPU %.2f s/GiB  runs(ms):%s\n",
       n, m, s*1000/m, b/m, c/hz/(r*s/1024), t }'
+  if [ "$k" -lt 2 ]; then awk -v n="${names[$k]}" -v c="$(cpu "${pids[$k]}")" -v hz="$hz" \
+    'BEGIN { printf "%-8s server CPU since its start (start-up, untimed and timed passes): %.2f s\n", n, c/hz }'; fi
 done
 echo "target: archive ratio >= 0.9x"
