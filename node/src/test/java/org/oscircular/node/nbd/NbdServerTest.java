@@ -412,11 +412,9 @@ class NbdServerTest {
     }
   }
 
-  @Test
-  void readsAtHandAreAnsweredOnTheEventLoopAndAllOthersByThePoolWithTheRightBytes() throws IOException {
-    try (var c = transmitting("athand")) {
-      long[] offsets = {0, 70_000, SIZE / 2 + 5, BAD_FROM + 100, SIZE / 2 - 4096, SIZE - 777};
-      int[] lengths = {4096, 200_000, 65_536, 1000, 8192, 777};
+  /** Sends all the reads to {@code export} before reading any reply, then checks every reply's bytes. */
+  private void readPipelined(String export, long[] offsets, int[] lengths) throws IOException {
+    try (var c = transmitting(export)) {
       for (int i = 0; i < offsets.length; i++) { // pipelined
         c.request(0, NbdWire.CMD_READ, i, offsets[i], lengths[i]);
       }
@@ -428,6 +426,13 @@ class NbdServerTest {
             c.readBytes(lengths[k]), "read " + k);
       }
     }
+  }
+
+  @Test
+  void readsAtHandAreAnsweredOnTheEventLoopAndAllOthersByThePoolWithTheRightBytes() throws IOException {
+    long[] offsets = {0, 70_000, SIZE / 2 + 5, BAD_FROM + 100, SIZE / 2 - 4096, SIZE - 777};
+    int[] lengths = {4096, 200_000, 65_536, 1000, 8192, 777};
+    readPipelined("athand", offsets, lengths);
     assertEquals(2, atHand.servedNow().get(), "reads at hand (the damaged one and those past half are not)");
     assertEquals(4, atHand.read().get(), "reads sent to the pool");
     assertTrue(atHand.nowThreads().stream().noneMatch(Thread::isVirtual), "readNow on the event loop");
@@ -455,20 +460,9 @@ class NbdServerTest {
 
   @Test
   void readsLentAsBuffersAreSentBehindTheirHeaderFromTheEventLoopAndTheOthersByThePool() throws Exception {
-    try (var c = transmitting("lent")) {
-      long[] offsets = {0, 70_000, SIZE / 2 + 5, SIZE / 2 - 4096, 3, SIZE - 777};
-      int[] lengths = {4096, 200_000, 65_536, 4096, 1, 777};
-      for (int i = 0; i < offsets.length; i++) { // pipelined
-        c.request(0, NbdWire.CMD_READ, i, offsets[i], lengths[i]);
-      }
-      for (int i = 0; i < offsets.length; i++) {
-        RawNbdClient.SimpleReply r = c.readSimpleReply();
-        assertEquals(0, r.error());
-        int k = (int) r.cookie();
-        assertArrayEquals(Arrays.copyOfRange(image, (int) offsets[k], (int) offsets[k] + lengths[k]),
-            c.readBytes(lengths[k]), "read " + k);
-      }
-    }
+    long[] offsets = {0, 70_000, SIZE / 2 + 5, SIZE / 2 - 4096, 3, SIZE - 777};
+    int[] lengths = {4096, 200_000, 65_536, 4096, 1, 777};
+    readPipelined("lent", offsets, lengths);
     assertEquals(4, lent.lent().get(), "reads lent (those past half are not)");
     assertEquals(2, lent.read().get(), "reads sent to the pool");
     Await.atMost(Duration.ofSeconds(10)).until("every lent read given back once sent",
