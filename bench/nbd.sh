@@ -67,8 +67,15 @@ for _ in $(seq "${WARMUP:-2}"); do for uri in "${uris[@]}"; do nbdcopy "$uri" nu
 
 now() { date +%s%N; }
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, clock ticks
-declare -a times cpu0
-for k in 0 1 2; do times[$k]=""; cpu0[$k]=$(cpu "${pids[$k]}"); done
+c2cpu() {  # CPU of the JVM's C2 compiler threads (clock ticks): is the JIT still at work in the timed passes?
+  local t c=0
+  for t in /proc/"$1"/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in "C2 Compiler"*) c=$(( c + $(awk '{print $14 + $15}' "$t/stat") ));; esac
+  done
+  echo "$c"
+}
+declare -a times cpu0 c2cpu0
+for k in 0 1 2; do times[$k]=""; cpu0[$k]=$(cpu "${pids[$k]}"); c2cpu0[$k]=$(c2cpu "${pids[$k]}"); done
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for _ in $(seq "$runs"); do
   for k in 0 1 2; do
@@ -89,6 +96,8 @@ for k in 0 1 2; do
     printf "%-8s median %6d ms  %5.0f MiB/s  ratio to nbdkit %.2fx  server CPU %.2f s/GiB  runs(ms):%s\n",
       n, m, s*1000/m, b/m, c/hz/(r*s/1024), t }'
   if [ "$k" -lt 2 ]; then awk -v n="${names[$k]}" -v c="$(cpu "${pids[$k]}")" -v hz="$hz" \
-    'BEGIN { printf "%-8s server CPU since its start (start-up, untimed and timed passes): %.2f s\n", n, c/hz }'; fi
+      -v j="$(( $(c2cpu "${pids[$k]}") - c2cpu0[k] ))" -v r="$runs" -v t="$c" \
+    'BEGIN { printf "%-8s server CPU since its start (start-up, untimed and timed passes): %.2f s; C2 compiler in the timed passes: %.0f ms per pass, %.0f%% of the server CPU\n",
+      n, c/hz, j*1000/hz/r, t ? 100*j/t : 0 }'; fi
 done
 echo "target: archive ratio >= 0.9x"
