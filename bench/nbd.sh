@@ -6,7 +6,7 @@
 #   nbdkit:  `nbdkit file` serving the raw image (the baseline)
 # each read whole with `nbdcopy URI null:`, alternating, after WARMUP (default 2) untimed passes. Prints medians,
 # throughput ratios to nbdkit (target for archive >= 0.9) and server CPU time per GiB.
-#   SIZE_MIB=1024 RUNS=5 bench/nbd.sh       (WARMUP=10: closer to a server that has run for a while)
+#   SIZE_MIB=1024 RUNS=5 bench/nbd.sh       (WARMUP=20: a server past its JIT warm-up, see docs/nbd.md)
 # IMAGE=FILE serves that image instead of a random one (e.g. the ext4 image of bench/mount.sh, whose
 # blocks compress: the archive export then reads plaintext kept by the decoded tier, or decodes zstd).
 # JAR=FILE runs that build of circular instead of node/target/circular.jar (alternate two for an A/B).
