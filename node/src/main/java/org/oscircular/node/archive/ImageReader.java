@@ -184,7 +184,7 @@ public final class ImageReader {
           }
           case BlockEntry.Stored s -> {
             // No need for this process to have touched the block (inPageCache): view asks the kernel itself.
-            DecodedFile.View block = tier != null && tier.contains(index) ? tier.view(index) : null;
+            DecodedFile.View block = tier != null ? tier.view(index) : null;
             if (block == null) {
               return null;
             }

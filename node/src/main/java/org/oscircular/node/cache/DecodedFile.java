@@ -437,17 +437,29 @@ public final class DecodedFile {
       drop(g, index, n);
       return false;
     }
-    var c = new CRC32C();
-    c.update(window.flip());
-    if ((int) c.getValue() != g.crc[index]) {
-      LOG.log(System.Logger.Level.WARNING, "decoded tier: " + this + " block " + index
-          + " does not match its CRC-32C; dropped, read from the block cache instead");
-      drop(g, index, n);
+    if (!matchesCrc(g, index, window.flip())) {
       return false;
     }
     dst.position(start + n);
     lastUse = tier.nextTick();
     return true;
+  }
+
+  /**
+   * Whether {@code bytes} (all remaining; consumed) match block {@code index}'s CRC-32C. A mismatch is logged
+   * and drops the block, so the caller reads it from the block cache instead.
+   */
+  private boolean matchesCrc(Generation g, int index, ByteBuffer bytes) {
+    int n = bytes.remaining();
+    var c = new CRC32C();
+    c.update(bytes);
+    if ((int) c.getValue() == g.crc[index]) {
+      return true;
+    }
+    LOG.log(System.Logger.Level.WARNING, "decoded tier: " + this + " block " + index
+        + " does not match its CRC-32C; dropped, read from the block cache instead");
+    drop(g, index, n);
+    return false;
   }
 
   /**
@@ -480,12 +492,7 @@ public final class DecodedFile {
         return null;
       }
       ByteBuffer bytes = block.asByteBuffer();
-      var c = new CRC32C();
-      c.update(bytes.duplicate());
-      if ((int) c.getValue() != g.crc[index]) {
-        LOG.log(System.Logger.Level.WARNING, "decoded tier: " + this + " block " + index
-            + " does not match its CRC-32C; dropped, read from the block cache instead");
-        drop(g, index, n);
+      if (!matchesCrc(g, index, bytes.duplicate())) {
         return null;
       }
       lastUse = tier.nextTick();

@@ -495,12 +495,11 @@ final class NbdConnection extends ByteToMessageDecoder {
     ByteBuf header = ctx.alloc().directBuffer(NbdReplies.STRUCTURED_HEADER + 8);
     writeReadHeader(header, r, length);
     unflushed += header.readableBytes() + length;
+    ctx.write(header, ctx.voidPromise());
     ByteBuffer[] views = lent.views();
     if (views.length == 0) {
-      ctx.write(header, ctx.voidPromise());
       lent.giveBack().run();
     } else {
-      ctx.write(header, ctx.voidPromise());
       for (int i = 0; i < views.length - 1; i++) {
         ctx.write(Unpooled.wrappedBuffer(views[i]), ctx.voidPromise());
       }
