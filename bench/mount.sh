@@ -21,6 +21,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 . "$root/bin/find-jdk.sh"
+. "$root/bin/aot-cache.sh"   # AOT_JAVA_OPTS: the JVM options every circular process runs with
 runs=${RUNS:-3}
 src=${SRC_DIR:-/usr/lib/jvm}
 work=${BENCH_DIR:-$root/.bench/mount}
@@ -39,9 +40,9 @@ jar="${JAR:-$root/node/target/circular.jar}"   # JAR=/tmp/base.jar: measure anot
 if [ -z "${JAR:-}" ] && { [ ! -f "$jar" ] || [ -n "${REBUILD:-}" ]; }; then
   (cd "$root" && ./mvnw -q -B -ntp -DskipTests -pl node -am package) >&2
 fi
-circular() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -jar "$jar" "$@"; }
+circular() { "$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" -jar "$jar" "$@"; }
 # BENCH_JAVA_OPTS: extra JVM options for the measured processes (mount, pin), e.g. -XX:AOTCache=FILE.
-circular_measured() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC \
+circular_measured() { "$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" \
   ${BENCH_JAVA_OPTS:-} -jar "$jar" "$@"; }
 
 img="$work/image-${size_mib}m.img"
@@ -118,7 +119,7 @@ url="http://127.0.0.1:$port/"
 for _ in $(seq 100); do curl -sf -o /dev/null "${url}catalog" && break; sleep 0.1; done
 
 start_mount() { # CACHE_DIR
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC ${BENCH_JAVA_OPTS:-} -jar "$jar" \
+  "$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" ${BENCH_JAVA_OPTS:-} -jar "$jar" \
     mount "$url" "$mnt" --cache "$1" --trust "$trust" --set "fetch.origin-connections=$conns" \
     --set fetch.readahead-blocks=16 >"$work/mount.log" 2>&1 &
   mount_pid=$!

@@ -13,6 +13,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 . "$root/bin/find-jdk.sh"
+. "$root/bin/aot-cache.sh"   # AOT_JAVA_OPTS: the JVM options every circular process runs with
 size_mib=${SIZE_MIB:-1024}
 runs=${RUNS:-5}
 work=${BENCH_DIR:-$root/.bench/nbd}
@@ -35,7 +36,7 @@ jar="${JAR:-$root/node/target/circular.jar}"   # JAR=/tmp/base.jar: measure anot
 if [ -z "${JAR:-}" ] && { [ ! -f "$jar" ] || [ -n "${REBUILD:-}" ]; }; then
   (cd "$root" && ./mvnw -q -B -ntp -DskipTests -pl node -am package) >&2
 fi
-circular() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -jar "$jar" "$@"; }
+circular() { "$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" -jar "$jar" "$@"; }
 origin="$work/origin-$tag"; cache="$work/cache-$tag"; key="$work/publisher.key"
 [ -f "$key" ] || circular keygen --out "$key" --comment bench >/dev/null
 if [ ! -d "$origin" ]; then
@@ -46,7 +47,7 @@ circular pin "$origin" bench:1 --cache "$cache" --trust "$key.pub" --quiet >&2
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-circular_bg() { exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC \
+circular_bg() { exec "$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" \
   ${BENCH_JAVA_OPTS:-} -jar "$jar" "$@"; }
 circular_bg nbd "$origin" --cache "$cache" --trust "$key.pub" --listen "127.0.0.1:$port0" \
   >"$work/archive.log" 2>&1 &
