@@ -14,6 +14,11 @@
 #         curl of exactly that version's block files. These versions (2..RUNS+2) are the same image with
 #         a version stamp in the first 16 bytes of every non-zero 256 KiB block: no block is shared
 #         between versions, and size and compression stay those of version 1.
+#         Each cold run also prints the ceiling this machine puts on that ratio for any client: the CPU of
+#         the work no verifying client can skip (curl's own fetch, SHA1 and SHA-256 of the stored bytes in
+#         `openssl dgst`, their decoding in `zstd -d`, user time only) plus what `cat` itself spent reading
+#         the FUSE file, spread perfectly over all CPUs, against curl's time. Storing the blocks, nginx,
+#         and the mount's own FUSE replies are left out, so the true ceiling is lower still.
 #   pin:  `circular pin` of the version into an empty cache from the same nginx, vs the same curl baseline.
 # Prints every run, medians and ratios. Needs root (FUSE mount, dropping the page cache), nginx, curl.
 # PARTS picks what runs (default warm,cold,pin); the load average is printed before and after.
@@ -30,8 +35,8 @@ conns=${CONNECTIONS:-8}
 parts=",${PARTS:-warm,cold,pin},"
 part() { [[ "$parts" == *",$1,"* ]]; }
 [ "$(id -u)" -eq 0 ] || { echo "error: bench/mount.sh needs root (FUSE mount, drop_caches)" >&2; exit 1; }
-for p in nginx curl mkfs.ext4 python3; do
-  command -v "$p" >/dev/null || { echo "error: $p missing (Debian: nginx curl e2fsprogs python3)" >&2; exit 1; }
+for p in nginx curl mkfs.ext4 python3 openssl zstd; do
+  command -v "$p" >/dev/null || { echo "error: $p missing (Debian: nginx curl e2fsprogs python3 openssl zstd)" >&2; exit 1; }
 done
 src_mib=$(du -sm "$src" | cut -f1)
 size_mib=${SIZE_MIB:-$(( src_mib * 5 / 4 + 64 > 768 ? src_mib * 5 / 4 + 64 : 768 ))}
@@ -144,19 +149,32 @@ curl_prep() {
   for f in "$work/curl-v$1".??; do awk '{print "url = \"" $0 "\"\noutput = \"/dev/null\""}' "$f" > "$f.curl"; done
 }
 curl_all() { local p=(); for f in "$work/curl-v${1:-1}".??.curl; do curl -s -K "$f" & p+=($!); done; wait "${p[@]}"; }
+# User CPU (ms) that hashing (SHA1, SHA-256) and decoding version $1's stored blocks take in stock tools:
+# `openssl dgst` (SHA-NI where the CPU has it) and `zstd -d` (the blocks are zstd frames; concatenated,
+# they decode as one stream), reading one file of all the blocks from the page cache.
+work_cpu() {
+  local f="$work/stored.bin" u0 me=$BASHPID   # a subshell when called as $(work_cpu V): its own children
+  (cd "$origin" && xargs cat < "$work/blocks-v$1") > "$f"
+  u0=$(awk '{print $16 * 10}' "/proc/$me/stat")
+  openssl dgst -sha1 < "$f" >/dev/null
+  openssl dgst -sha256 < "$f" >/dev/null
+  zstd -dcq < "$f" >/dev/null
+  echo $(( $(awk '{print $16 * 10}' "/proc/$me/stat") - u0 ))
+  rm -f "$f"
+}
 curl_prep 1
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 cold=(); curlt=(); warm=(); raw=(); reread=(); pint=(); coldcpu=(); curlcpu=(); pincpu=()
-warmcpu=(); warmcat=(); rereadcpu=(); rawcpu=(); coldtotal=()
+warmcpu=(); warmcat=(); rereadcpu=(); rawcpu=(); coldtotal=(); coldcat=(); needcpu=()
 for i in $(seq "$runs"); do
   if part cold; then
     rm -rf "$work/cache"
     start_mount "$work/cache"
     drop
-    c0=$(cpu_ms "$mount_pid")
+    c0=$(cpu_ms "$mount_pid"); k0=$(cpu_ms children)
     cold+=($(ms cat "$file"))
-    coldcpu+=($(( $(cpu_ms "$mount_pid") - c0 )))
+    coldcpu+=($(( $(cpu_ms "$mount_pid") - c0 ))); coldcat+=($(( $(cpu_ms children) - k0 )))
     coldtotal+=($(cpu_ms "$mount_pid"))
     stop_mount
   fi
@@ -172,11 +190,12 @@ for i in $(seq "$runs"); do
   c0=$(cpu_ms children)
   curlt+=($(ms curl_all))
   curlcpu+=($(( $(cpu_ms children) - c0 )))
+  if part cold; then needcpu+=($(work_cpu 1)); fi
 done
 rm -rf "$work/pincache"
 # Cold, running mount: one mount for all runs, version 2 read untimed (JIT, RocksDB and FUSE warm), then
 # run i reads version i+2, whose blocks none of the earlier reads fetched, against curl of exactly its blocks.
-runcold=(); runcurl=(); runcpu=(); runcurlcpu=()
+runcold=(); runcurl=(); runcpu=(); runcurlcpu=(); runcat=(); runneed=()
 if part cold; then
   rm -rf "$work/runcache"
   start_mount "$work/runcache"
@@ -185,13 +204,14 @@ if part cold; then
     v=$((i + 2))
     curl_prep "$v"
     drop
-    c0=$(cpu_ms "$mount_pid")
+    c0=$(cpu_ms "$mount_pid"); k0=$(cpu_ms children)
     runcold+=($(ms cat "$mnt/bench/$v.img"))
-    runcpu+=($(( $(cpu_ms "$mount_pid") - c0 )))
+    runcpu+=($(( $(cpu_ms "$mount_pid") - c0 ))); runcat+=($(( $(cpu_ms children) - k0 )))
     drop
     c0=$(cpu_ms children)
     runcurl+=($(ms curl_all "$v"))
     runcurlcpu+=($(( $(cpu_ms children) - c0 )))
+    runneed+=($(work_cpu "$v"))
   done
   stop_mount
   rm -rf "$work/runcache"
@@ -222,6 +242,13 @@ if part warm; then
   stop_mount
 fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+ncpu=$(nproc)
+# ceiling CURL_MS CURL_CPU NEED_CPU CAT_CPU: the best ratio to curl any client can reach on $ncpu CPUs
+ceiling() { awk -v u="$1" -v uc="$2" -v w="$3" -v k="$4" -v n="$ncpu" 'BEGIN {
+  t = (uc + w + k) / n; printf "%.2f", (t > u) ? u / t : 1 }'; }
+ceil=(); runceil=()
+for i in "${!needcpu[@]}"; do ceil+=($(ceiling "${curlt[$i]}" "${curlcpu[$i]}" "${needcpu[$i]}" "${coldcat[$i]}")); done
+for i in "${!runneed[@]}"; do runceil+=($(ceiling "${runcurl[$i]}" "${runcurlcpu[$i]}" "${runneed[$i]}" "${runcat[$i]}")); done
 
 m_cold=$(median "${cold[@]:-0}"); m_curl=$(median "${curlt[@]}"); m_pin=$(median "${pint[@]:-0}")
 m_warm=$(median "${warm[@]:-0}"); m_raw=$(median "${raw[@]:-0}"); m_re=$(median "${reread[@]:-0}")
@@ -235,7 +262,9 @@ awk -v s="$size_mib" -v st="$stored_mib" -v n="$nblocks" -v r="$runs" -v c="$con
   -v tk="${runcold[*]}" -v tku="${runcurl[*]}" -v kc="${runcpu[*]}" -v kuc="${runcurlcpu[*]}" \
   -v ct="${coldtotal[*]}" -v mct="$(median "${coldtotal[@]:-0}")" \
   -v mk="$(median "${runcold[@]:-0}")" -v mku="$(median "${runcurl[@]:-0}")" \
-  -v mkc="$(median "${runcpu[@]:-0}")" -v mkuc="$(median "${runcurlcpu[@]:-0}")" 'BEGIN {
+  -v mkc="$(median "${runcpu[@]:-0}")" -v mkuc="$(median "${runcurlcpu[@]:-0}")" -v nc="$ncpu" \
+  -v tn="${needcpu[*]}" -v tkc="${coldcat[*]}" -v tce="${ceil[*]}" -v mce="$(median "${ceil[@]:-0}")" \
+  -v tkn="${runneed[*]}" -v tkk="${runcat[*]}" -v tkce="${runceil[*]}" -v mkce="$(median "${runceil[@]:-0}")" 'BEGIN {
   printf "image: %d MiB ext4, %d stored blocks (%d MiB zstd), %d runs, %d connections\n", s, n, st, r, c
   printf "load average (1, 5, 15 min): before %s, after %s\n", lb, la
   if (index(parts, ",warm,")) {
@@ -252,10 +281,13 @@ awk -v s="$size_mib" -v st="$stored_mib" -v n="$nblocks" -v r="$runs" -v c="$con
     printf "median cold CPU: mount %d ms, curl %d ms (%.1fx that of curl)\n", mcc, muc, mcc/muc
     printf "cold, fresh process: CPU of the mount process from its start to the end of the cat (ms): [%s], median %d\n", ct, mct
     printf "median cold, fresh process: FUSE %d ms (%.0f MiB/s image, %.0f MiB/s stored), curl %d ms (%.0f MiB/s stored), ratio %.2fx (target >= 0.8x)\n", mc, s*1000/mc, st*1000/mc, mu, st*1000/mu, mu/mc
+    printf "cold ceiling on %d CPUs, fresh-process runs: hashing and decoding in stock tools (user CPU, ms) [%s], cat reading the FUSE file (CPU, ms) [%s], ceilings [%s], median %.2fx\n", nc, tn, tkc, tce, mce
     printf "cold, running mount (ms): FUSE cat of a version never read [%s]  curl of its blocks [%s]\n", tk, tku
     printf "cold, running mount CPU (ms): mount process [%s]  curl [%s]\n", kc, kuc
     printf "median cold, running mount CPU: mount %d ms, curl %d ms (%.1fx that of curl)\n", mkc, mkuc, mkc/mkuc
     printf "median cold, running mount: FUSE %d ms (%.0f MiB/s image, %.0f MiB/s stored), curl %d ms (%.0f MiB/s stored), ratio %.2fx (target >= 0.8x)\n", mk, s*1000/mk, st*1000/mk, mku, st*1000/mku, mku/mk
+    printf "cold ceiling on %d CPUs, running-mount runs: hashing and decoding in stock tools (user CPU, ms) [%s], cat reading the FUSE file (CPU, ms) [%s], ceilings [%s], median %.2fx\n", nc, tkn, tkk, tkce, mkce
+    printf "(ceiling: the curl time against the CPU no verifying client can skip, the curl fetch + both hashes + zstd -d + the cat read, spread over all %d CPUs; nothing stored, nginx not counted)\n", nc
   }
   if (index(parts, ",pin,")) {
     printf "pin (ms): circular pin into an empty cache [%s]  CPU of the pin process (ms): [%s]\n", tp, pc
