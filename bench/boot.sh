@@ -10,6 +10,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 . "$root/bin/find-jdk.sh"
+. "$root/bin/aot-cache.sh"   # AOT_JAVA_OPTS: the JVM options every circular process runs with
 runs=${RUNS:-1}
 make_image="$root/node/src/test/resources/org/oscircular/node/boot/make-debian-image.sh"
 img_dir=${CIRCULAR_TEST_CACHE:-/var/cache/circular-test}/debian-12-$(sha256sum "$make_image" | cut -c1-12)
@@ -23,7 +24,7 @@ jar="$root/node/target/circular.jar"
 if [ ! -f "$jar" ] || [ -n "${REBUILD:-}" ]; then
   (cd "$root" && ./mvnw -q -B -ntp -DskipTests -pl node -am package) >&2
 fi
-circular() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -jar "$jar" "$@"; }
+circular() { "$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" -jar "$jar" "$@"; }
 if [ ! -f "$img_dir/v2.img" ]; then
   bash "$make_image" "$img_dir" v1 v2 >&2
 fi
@@ -42,7 +43,7 @@ rm -rf "$work"; mkdir -p "$work/static"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-( exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -jar "$jar" \
+( exec "$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" -jar "$jar" \
     nbd "$img_dir/origin" --cache "$work/cache" --trust "$img_dir/publisher.key.pub" \
     --listen "127.0.0.1:$p_nbd" --http "127.0.0.1:$p_http" ) >"$work/node.log" 2>&1 &
 pids+=($!)

@@ -4,6 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 . "$root/bin/find-jdk.sh"
+. "$root/bin/aot-cache.sh"   # AOT_JAVA_OPTS: the JVM options every circular process runs with
 size_mib="${1:-512}"
 runs=3
 work="$root/.bench/publish"
@@ -21,7 +22,7 @@ if [ ! -f "$img" ]; then
   mv "$img.tmp" "$img"
 fi
 [ -f "$root/node/target/circular.jar" ] || (cd "$root" && ./mvnw -q -B -ntp -DskipTests -pl node -am package)
-java=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -jar "$root/node/target/circular.jar")
+java=("$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" -jar "$root/node/target/circular.jar")
 key="$work/bench.key"
 [ -f "$key" ] || "${java[@]}" keygen --out "$key" >/dev/null
 cat "$img" > /dev/null   # warm the page cache for every contender alike
