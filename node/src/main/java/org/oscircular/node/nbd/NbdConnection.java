@@ -110,7 +110,14 @@ final class NbdConnection extends ByteToMessageDecoder {
   public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
     unflushed = 0;
     ctx.flush();
-    super.channelReadComplete(ctx);
+    if (ctx.channel().config().isAutoRead()) {
+      super.channelReadComplete(ctx);
+    } else {
+      // Paused on purpose (too busy); maybeResume reads again. ByteToMessageDecoder would ask for
+      // another read here, since this decoder passes no message on.
+      discardSomeReadBytes();
+      ctx.fireChannelReadComplete();
+    }
   }
 
   @Override

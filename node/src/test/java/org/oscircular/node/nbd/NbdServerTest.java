@@ -339,6 +339,39 @@ class NbdServerTest {
   }
 
   @Test
+  void aClientWithTheMostRequestsInFlightIsNotReadFromUntilSomeAreAnswered() throws Exception {
+    int max = NbdConnection.MAX_IN_FLIGHT;
+    try (var c = transmitting("gated")) {
+      byte[][] first = new byte[max][];
+      for (int i = 0; i < max; i++) {
+        first[i] = RawNbdClient.requestBytes(0, NbdWire.CMD_READ, i, 0, 512); // all held at the gate
+      }
+      c.send(first);
+      Await.atMost(Duration.ofSeconds(10)).until("the first requests to be held", () -> gated.held().get() == max);
+      byte[][] more = new byte[20][];
+      for (int i = 0; i < more.length; i++) {
+        more[i] = RawNbdClient.requestBytes(0, NbdWire.CMD_READ, max + i, 0, 512);
+      }
+      c.send(more);
+      // Nothing signals that the server leaves bytes unread: watch that no request is taken for a while.
+      long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+      while (System.nanoTime() < until) {
+        assertEquals(max, gated.held().get(), "requests taken beyond the in-flight limit");
+        Thread.sleep(10);
+      }
+      gated.release();
+      java.util.Set<Long> answered = new java.util.HashSet<>();
+      for (int i = 0; i < max + more.length; i++) {
+        RawNbdClient.SimpleReply r = c.readSimpleReply();
+        assertEquals(0, r.error());
+        assertArrayEquals(Arrays.copyOfRange(image, 0, 512), c.readBytes(512));
+        answered.add(r.cookie());
+      }
+      assertEquals(max + more.length, answered.size());
+    }
+  }
+
+  @Test
   void disconnectWaitsForOutstandingReadsThenCloses() throws IOException {
     try (var c = transmitting("gated")) {
       c.request(0, NbdWire.CMD_READ, 1, 0, 4096);

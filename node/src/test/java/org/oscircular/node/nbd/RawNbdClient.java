@@ -54,6 +54,22 @@ final class RawNbdClient implements AutoCloseable {
     return this;
   }
 
+  /** The bytes of a request without payload, to send with {@link #send}. */
+  static byte[] requestBytes(int flags, int type, long cookie, long offset, long length) {
+    return ByteBuffer.allocate(28).putInt(NbdWire.REQUEST_MAGIC).putShort((short) flags)
+        .putShort((short) type).putLong(cookie).putLong(offset).putInt((int) length).array();
+  }
+
+  /** Sends {@code messages} in one write, without waiting for any reply (pipelined). */
+  void send(byte[]... messages) throws IOException {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (byte[] m : messages) {
+      all.write(m);
+    }
+    out.write(all.toByteArray());
+    out.flush();
+  }
+
   void sendOption(int option, byte[] data) throws IOException {
     out.writeLong(NbdWire.IHAVEOPT);
     out.writeInt(option);

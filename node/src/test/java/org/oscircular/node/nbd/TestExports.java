@@ -37,10 +37,11 @@ final class TestExports {
     }
   }
 
-  /** Holds every read that starts at offset 0 until {@link #release} (or 30 s pass). */
-  record Gated(String name, NbdExport inner, CountDownLatch gate) implements NbdExport {
+  /** Holds every read that starts at offset 0 until {@link #release} (or 30 s pass); counts them in {@code held}. */
+  record Gated(String name, NbdExport inner, CountDownLatch gate,
+      java.util.concurrent.atomic.AtomicInteger held) implements NbdExport {
     Gated(String name, NbdExport inner) {
-      this(name, inner, new CountDownLatch(1));
+      this(name, inner, new CountDownLatch(1), new java.util.concurrent.atomic.AtomicInteger());
     }
 
     void release() {
@@ -55,6 +56,7 @@ final class TestExports {
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
       if (offset == 0) {
+        held.incrementAndGet();
         try {
           if (!gate.await(30, TimeUnit.SECONDS)) {
             throw new IOException("gate never opened");
