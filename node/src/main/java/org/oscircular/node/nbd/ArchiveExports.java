@@ -13,8 +13,9 @@ import org.oscircular.protocol.format.ImageTable;
 
 /**
  * Every version in an archive's verified catalog as an export named {@code IMAGE:VERSION}. Sizes
- * come from the signed catalog, so listing and negotiation never touch the network; a version's
- * table is fetched (and verified) on its first read, and its blocks through the cache.
+ * come from the signed catalog, so listing never touches the network; a version's table is fetched
+ * (and verified) on the first NBD_OPT_INFO / NBD_OPT_GO or read that needs it (its block size is the
+ * preferred block size), and its blocks through the cache.
  */
 public final class ArchiveExports implements NbdExports {
   private final List<NbdExport> exports;
@@ -57,10 +58,17 @@ public final class ArchiveExports implements NbdExports {
           + (entry.retired() ? " (retired)" : "");
     }
 
+    /** The table's block size; fetches and verifies the table if no read did yet. */
     @Override
-    public int preferredBlockSize() {
+    public int preferredBlockSize() throws IOException {
+      return reader().blockSize();
+    }
+
+    /** 0 until the table is loaded: the catalog entry does not carry the block size. */
+    @Override
+    public int preferredBlockSizeNow() {
       ImageReader r = reader;
-      return r == null ? 4096 : r.blockSize();
+      return r == null ? 0 : r.blockSize();
     }
 
     @Override

@@ -20,7 +20,10 @@ import org.oscircular.node.cache.LentBytes;
 
 /**
  * One client connection: negotiates an export, then serves its requests. Negotiation runs on
- * the event loop (the export registry answers from memory). A read whose bytes the export has at
+ * the event loop (the export registry answers from memory), except that an NBD_OPT_INFO / NBD_OPT_GO
+ * whose export does not know its preferred block size yet (an image version before its table is loaded)
+ * has it loaded on {@code reads}; the connection decodes nothing more until that option is answered, so
+ * replies keep the order of the options. A read whose bytes the export has at
  * hand as plaintext ({@link NbdExport#readNow}: the decoded tier, decoded memory) is served right
  * there; every other read runs on {@code reads}, so a read that waits on the network, the block
  * cache or a decoder never stalls other clients. Replies go out as soon as their
@@ -56,6 +59,11 @@ final class NbdConnection extends ByteToMessageDecoder {
   private int inFlight;
   private long inFlightBytes;
   private boolean stopped; // protocol error, abort or disconnect: decode nothing more
+  /** An NBD_OPT_INFO / NBD_OPT_GO waits for its export's preferred block size: decode nothing more yet. */
+  private boolean waiting;
+  /** The export of the last NBD_OPT_INFO / NBD_OPT_GO answered and the preferred block size it was told. */
+  private NbdExport told;
+  private int toldBlockSize;
 
   NbdConnection(NbdExports exports, Executor reads) {
     this.exports = exports;
@@ -87,9 +95,12 @@ final class NbdConnection extends ByteToMessageDecoder {
       in.skipBytes(in.readableBytes());
       return;
     }
+    if (waiting) {
+      return; // the bytes stay in the decoder's buffer until the waiting option is answered
+    }
     try {
       ClientMessage m;
-      while (!stopped && (m = frames.decode(in)) != null) {
+      while (!stopped && !waiting && (m = frames.decode(in)) != null) {
         switch (m) {
           case ClientMessage.Flags f ->
               noZeroes = (f.flags() & NbdWire.CLIENT_FLAG_NO_ZEROES) != 0;
@@ -113,8 +124,8 @@ final class NbdConnection extends ByteToMessageDecoder {
     if (ctx.channel().config().isAutoRead()) {
       super.channelReadComplete(ctx);
     } else {
-      // Paused on purpose (too busy); maybeResume reads again. ByteToMessageDecoder would ask for
-      // another read here, since this decoder passes no message on.
+      // Paused on purpose (too busy, or an option waits for a block size); maybeResume reads again.
+      // ByteToMessageDecoder would ask for another read here, since this decoder passes no message on.
       discardSomeReadBytes();
       ctx.fireChannelReadComplete();
     }
@@ -174,21 +185,87 @@ final class NbdConnection extends ByteToMessageDecoder {
   }
 
   private void onInfo(ChannelHandlerContext ctx, OptionRequest.Info info) {
-    ByteBufAllocator alloc = ctx.alloc();
     int code = info.go() ? NbdWire.OPT_GO : NbdWire.OPT_INFO;
     var found = exports.find(info.name());
     if (found.isEmpty()) {
-      ctx.write(NbdReplies.optionError(alloc, code, NbdWire.REP_ERR_UNKNOWN,
+      ctx.write(NbdReplies.optionError(ctx.alloc(), code, NbdWire.REP_ERR_UNKNOWN,
           "no export named \"" + info.name() + "\" (NBD_OPT_LIST shows them)"));
       return;
     }
     NbdExport e = found.get();
+    // A GO after an INFO of the same export is told what the INFO was, even if that was the fallback:
+    // the document wants the same information, and a table that could not be had is not waited for twice.
+    int now = e == told ? toldBlockSize : e.preferredBlockSizeNow();
+    if (now != 0) {
+      answerInfo(ctx, info, e, now);
+    } else {
+      loadBlockSize(ctx, info, e);
+    }
+  }
+
+  /**
+   * Has {@code e}'s preferred block size loaded on the read pool (it may fetch an image version's
+   * table), then answers {@code info} on the event loop and decodes what the client sent meanwhile.
+   * If it cannot be loaded the option is still accepted, with the 4096 fallback: the export exists and
+   * its size is known, and reads then fail or succeed one by one (NBD_EIO while the table cannot be had).
+   */
+  private void loadBlockSize(ChannelHandlerContext ctx, OptionRequest.Info info, NbdExport e) {
+    waiting = true;
+    ctx.channel().config().setAutoRead(false);
+    try {
+      reads.execute(() -> {
+        int size;
+        try {
+          size = e.preferredBlockSize();
+        } catch (IOException | RuntimeException ex) {
+          LOG.log(Level.WARNING, "nbd: preferred block size of export {0} unknown, telling {1} 4096: {2}",
+              e.name(), ctx.channel().remoteAddress(), ex.getMessage());
+          size = FALLBACK_BLOCK;
+        }
+        int loaded = size;
+        try {
+          ctx.executor().execute(() -> answerLoaded(ctx, info, e, loaded));
+        } catch (RejectedExecutionException closing) {
+          // the server is closing: the connection goes with it
+        }
+      });
+    } catch (RejectedExecutionException ex) {
+      waiting = false;
+      maybeResume(ctx);
+      ctx.write(NbdReplies.optionError(ctx.alloc(), info.go() ? NbdWire.OPT_GO : NbdWire.OPT_INFO,
+          NbdWire.REP_ERR_SHUTDOWN, "server is shutting down"));
+    }
+  }
+
+  /** On the event loop, once the block size {@link #loadBlockSize} waited for is known. */
+  private void answerLoaded(ChannelHandlerContext ctx, OptionRequest.Info info, NbdExport e, int size) {
+    waiting = false;
+    if (stopped || ctx.isRemoved() || !ctx.channel().isActive()) {
+      return;
+    }
+    answerInfo(ctx, info, e, size);
+    try {
+      callDecode(ctx, internalBuffer(), new java.util.ArrayList<>()); // what arrived while waiting
+    } catch (RuntimeException ex) {
+      exceptionCaught(ctx, ex);
+      return;
+    }
+    unflushed = 0;
+    ctx.flush();
+    maybeResume(ctx);
+  }
+
+  private void answerInfo(ChannelHandlerContext ctx, OptionRequest.Info info, NbdExport e, int blockSize) {
+    ByteBufAllocator alloc = ctx.alloc();
+    int code = info.go() ? NbdWire.OPT_GO : NbdWire.OPT_INFO;
+    int preferred = preferred(blockSize);
+    told = e;
+    toldBlockSize = preferred;
     int flags = flagsFor();
     ctx.write(NbdReplies.infoExport(alloc, code, e.size(), flags));
     // Our constraints are the protocol defaults widened (any alignment), so we send them even
     // when not asked: a client that ignores them loses nothing.
-    ctx.write(NbdReplies.infoBlockSize(alloc, code, NbdWire.MIN_BLOCK,
-        preferred(e), NbdWire.MAX_PAYLOAD));
+    ctx.write(NbdReplies.infoBlockSize(alloc, code, NbdWire.MIN_BLOCK, preferred, NbdWire.MAX_PAYLOAD));
     if (info.asked(NbdWire.INFO_NAME)) {
       ctx.write(NbdReplies.infoString(alloc, code, NbdWire.INFO_NAME, e.name()));
     }
@@ -229,10 +306,12 @@ final class NbdConnection extends ByteToMessageDecoder {
     ctx.write(NbdReplies.optionAck(alloc, code));
   }
 
-  private static int preferred(NbdExport e) {
-    int p = e.preferredBlockSize();
+  /** Advertised when an export's preferred block size is unknown or not a valid one. */
+  static final int FALLBACK_BLOCK = 4096;
+
+  private static int preferred(int p) {
     if (p < 512 || p > NbdWire.MAX_PAYLOAD || Integer.bitCount(p) != 1) {
-      return 4096;
+      return FALLBACK_BLOCK;
     }
     return p;
   }
@@ -416,7 +495,7 @@ final class NbdConnection extends ByteToMessageDecoder {
   }
 
   private void maybeResume(ChannelHandlerContext ctx) {
-    if (!stopped && !ctx.channel().config().isAutoRead() && !busy(ctx)) {
+    if (!stopped && !waiting && !ctx.channel().config().isAutoRead() && !busy(ctx)) {
       ctx.channel().config().setAutoRead(true);
       ctx.read();
     }

@@ -42,9 +42,21 @@ public interface NbdExport {
 
   /**
    * The smallest aligned read that the export serves efficiently (a power of two, 512 to
-   * 32 MiB); the archive's block size for an image version.
+   * 32 MiB); the archive's block size for an image version. May block (an image version fetches its
+   * table on first use, as its first read would); the server calls it off the event loop, only when
+   * {@link #preferredBlockSizeNow} does not know.
+   *
+   * @throws IOException if what the size comes from cannot be had (the server then advertises 4096)
    */
-  default int preferredBlockSize() {
+  default int preferredBlockSize() throws IOException {
+    return preferredBlockSizeNow();
+  }
+
+  /**
+   * {@link #preferredBlockSize} when that needs no waiting, otherwise 0. The server calls this on an
+   * event-loop thread for every NBD_OPT_INFO and NBD_OPT_GO. By default 4096.
+   */
+  default int preferredBlockSizeNow() {
     return 4096;
   }
 

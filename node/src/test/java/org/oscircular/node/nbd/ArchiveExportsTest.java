@@ -1,6 +1,7 @@
 package org.oscircular.node.nbd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -77,6 +79,74 @@ class ArchiveExportsTest {
     Exec.ok(T, "nbdcopy", base + "debian:12.8", b.toString());
     assertArrayEquals(v1, Files.readAllBytes(a));
     assertArrayEquals(v2, Files.readAllBytes(b));
+  }
+
+  @Test
+  void theFirstClientOfAFreshServerIsToldTheTablesBlockSize() throws Exception {
+    try (var c = new RawNbdClient(nbd.address()).handshake()) {
+      RawNbdClient.InfoAnswer info = c.info(NbdWire.OPT_INFO, "debian:12.7");
+      assertEquals(NbdWire.REP_ACK, info.last().type());
+      assertEquals(BLOCK, info.preferredBlockSize());
+      RawNbdClient.InfoAnswer go = c.info(NbdWire.OPT_GO, "debian:12.7");
+      assertEquals(NbdWire.REP_ACK, go.last().type());
+      assertEquals(BLOCK, go.preferredBlockSize());
+      c.request(0, NbdWire.CMD_READ, 1, BLOCK - 100, 300);
+      assertEquals(new RawNbdClient.SimpleReply(0, 1), c.readSimpleReply());
+      assertArrayEquals(Arrays.copyOfRange(v1, BLOCK - 100, BLOCK + 200), c.readBytes(300));
+    }
+  }
+
+  @Test
+  void nbdinfoAsTheFirstClientOfAFreshServerShowsTheTablesBlockSizeAsPreferred() throws Exception {
+    String out = Exec.ok(T, "nbdinfo", "--json", base + "debian:12.8");
+    assertTrue(out.replaceAll("\\s+", "").contains("\"block_size_preferred\":" + BLOCK), out);
+  }
+
+  @Test
+  void messagesSentBehindTheFirstGoAreAnsweredInOrderOnceTheTableIsLoaded() throws Exception {
+    try (var c = new RawNbdClient(nbd.address()).handshake()) {
+      c.send(RawNbdClient.option(NbdWire.OPT_INFO, RawNbdClient.infoData("debian:12.8", NbdWire.INFO_BLOCK_SIZE)),
+          RawNbdClient.option(NbdWire.OPT_GO, RawNbdClient.infoData("debian:12.8", NbdWire.INFO_BLOCK_SIZE)),
+          RawNbdClient.requestBytes(0, NbdWire.CMD_READ, 7, 3L * BLOCK + 5, 4000));
+      RawNbdClient.InfoAnswer info = c.readInfoAnswer();
+      assertEquals(NbdWire.OPT_INFO, info.last().option());
+      assertEquals(NbdWire.REP_ACK, info.last().type());
+      assertEquals(BLOCK, info.preferredBlockSize());
+      RawNbdClient.InfoAnswer go = c.readInfoAnswer();
+      assertEquals(NbdWire.OPT_GO, go.last().option());
+      assertEquals(NbdWire.REP_ACK, go.last().type());
+      assertEquals(BLOCK, go.preferredBlockSize());
+      assertEquals(new RawNbdClient.SimpleReply(0, 7), c.readSimpleReply());
+      assertArrayEquals(Arrays.copyOfRange(v2, 3 * BLOCK + 5, 3 * BLOCK + 4005), c.readBytes(4000));
+    }
+  }
+
+  /**
+   * With the table neither cached nor fetchable, NBD_OPT_GO still enters transmission (the signed catalog
+   * gives the size), with the 4096 fallback as preferred block size; reads fail with NBD_EIO until the
+   * table can be fetched, then work on the same connection.
+   */
+  @Test
+  void aVersionWhoseTableCannotBeFetchedIsEnteredWithTheFallbackAndReadsWorkOnceTheTableIsBack()
+      throws Exception {
+    Path table = origin.root().resolve(OriginLayout.table("debian", "12.8"));
+    Path away = tmp.resolve("table-away");
+    Files.move(table, away);
+    try (var c = new RawNbdClient(nbd.address()).handshake()) {
+      RawNbdClient.InfoAnswer go = c.info(NbdWire.OPT_GO, "debian:12.8");
+      assertEquals(NbdWire.REP_ACK, go.last().type());
+      assertEquals(4096, go.preferredBlockSize());
+      c.request(0, NbdWire.CMD_READ, 1, 0, 4096);
+      assertEquals(new RawNbdClient.SimpleReply(NbdWire.EIO, 1), c.readSimpleReply());
+
+      Files.move(away, table);
+      c.request(0, NbdWire.CMD_READ, 2, 0, 4096);
+      assertEquals(new RawNbdClient.SimpleReply(0, 2), c.readSimpleReply());
+      assertArrayEquals(Arrays.copyOfRange(v2, 0, 4096), c.readBytes(4096));
+    }
+    try (var c = new RawNbdClient(nbd.address()).handshake()) {
+      assertEquals(BLOCK, c.info(NbdWire.OPT_GO, "debian:12.8").preferredBlockSize());
+    }
   }
 
   @Test

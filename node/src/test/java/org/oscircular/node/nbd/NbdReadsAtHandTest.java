@@ -90,7 +90,7 @@ class NbdReadsAtHandTest {
     copyEqualsImage("second.img");
     assertThat(copyEqualsImage("warm.img")).isZero();
     serve();
-    Exec.ok(T, "nbdinfo", "--map", uri); // the version's table is fetched on the pool, once, for the first request
+    Exec.ok(T, "nbdinfo", "--map", uri); // the version's table is loaded on the pool, once, for nbdinfo's GO
     assertThat(copyEqualsImage("restarted.img")).as("the tier's pages are in the page cache: no pool").isZero();
     // Pages that are not (after a reboot) go to the pool: DecodedBlocksTest.viewNowLeavesABlockWhosePages…
   }

@@ -38,6 +38,8 @@ class NbdServerTest {
   TestExports.Gated gated;
   TestExports.AtHand atHand;
   TestExports.Lent lent;
+  TestExports.LoadsBlockSize loads;
+  TestExports.LoadsBlockSize unloadable;
   ExecutorService reads;
   NbdServer server;
   InetSocketAddress address;
@@ -50,15 +52,19 @@ class NbdServerTest {
     var flaky = new TestExports.Flaky("flaky", file, BAD_FROM, BAD_TO);
     atHand = new TestExports.AtHand("athand", file, SIZE / 2, BAD_FROM, BAD_TO);
     lent = new TestExports.Lent("lent", file, SIZE / 2);
+    loads = new TestExports.LoadsBlockSize("loads", file, 65_536);
+    unloadable = new TestExports.LoadsBlockSize("unloadable", file, 0);
     reads = Executors.newVirtualThreadPerTaskExecutor();
     server = NbdServer.start(new InetSocketAddress("127.0.0.1", 0),
-        NbdExports.of(List.of(file, flaky, gated, atHand, lent)), reads, 1);
+        NbdExports.of(List.of(file, flaky, gated, atHand, lent, loads, unloadable)), reads, 1);
     address = server.address();
   }
 
   @AfterEach
   void stop() throws IOException {
     gated.release();
+    loads.release();
+    unloadable.release();
     server.close();
     reads.shutdownNow();
     file.close();
@@ -105,7 +111,7 @@ class NbdServerTest {
         names.add(new String(name, StandardCharsets.UTF_8));
       }
       assertEquals(NbdWire.REP_ACK, r.type());
-      assertEquals(List.of("disk:1", "flaky", "gated", "athand", "lent"), names);
+      assertEquals(List.of("disk:1", "flaky", "gated", "athand", "lent", "loads", "unloadable"), names);
     }
   }
 
@@ -147,6 +153,59 @@ class NbdServerTest {
       assertEquals(NbdWire.REP_ACK, r.type());
       assertTrue(sawExport && sawBlockSize && sawName, "export, block size and name infos");
       assertEquals(NbdWire.REP_ACK, c.go("disk:1").type());
+      assertArrayEquals(Arrays.copyOfRange(image, 0, 512), read(c, 1, 0, 512));
+    }
+  }
+
+  @Test
+  void anInfoWaitingForItsBlockSizeHoldsBackTheMessagesBehindItButNoOtherClient() throws Exception {
+    try (var a = connect(); var b = connect()) {
+      a.send(RawNbdClient.option(NbdWire.OPT_INFO, RawNbdClient.infoData("loads", NbdWire.INFO_BLOCK_SIZE)),
+          RawNbdClient.option(NbdWire.OPT_LIST, new byte[0]),
+          RawNbdClient.option(NbdWire.OPT_GO, RawNbdClient.infoData("loads", NbdWire.INFO_BLOCK_SIZE)),
+          RawNbdClient.requestBytes(0, NbdWire.CMD_READ, 1, 4096, 512));
+      Await.atMost(Duration.ofSeconds(10)).until("the block size to be loaded", () -> loads.loads.get() == 1);
+      // the only event loop still serves another client meanwhile
+      assertEquals(NbdWire.REP_ACK, b.info(NbdWire.OPT_GO, "disk:1").last().type());
+      assertArrayEquals(Arrays.copyOfRange(image, 0, 512), read(b, 1, 0, 512));
+      assertEquals(0, a.in.available(), "nothing is answered before the block size is known");
+      loads.release();
+
+      RawNbdClient.InfoAnswer info = a.readInfoAnswer();
+      assertEquals(NbdWire.OPT_INFO, info.last().option());
+      assertEquals(NbdWire.REP_ACK, info.last().type());
+      assertEquals(65_536, info.preferredBlockSize());
+      RawNbdClient.OptionReply r;
+      int listed = 0;
+      while ((r = a.readOptionReply()).type() == NbdWire.REP_SERVER) {
+        listed++;
+      }
+      assertEquals(NbdWire.OPT_LIST, r.option());
+      assertEquals(NbdWire.REP_ACK, r.type());
+      assertEquals(7, listed);
+      RawNbdClient.InfoAnswer go = a.readInfoAnswer();
+      assertEquals(NbdWire.OPT_GO, go.last().option());
+      assertEquals(NbdWire.REP_ACK, go.last().type());
+      assertEquals(65_536, go.preferredBlockSize());
+      assertEquals(new RawNbdClient.SimpleReply(0, 1), a.readSimpleReply());
+      assertArrayEquals(Arrays.copyOfRange(image, 4096, 4096 + 512), a.readBytes(512));
+
+      assertEquals(1, loads.loads.get(), "loaded once, for the first option that needed it");
+      assertTrue(loads.loadThreads.stream().allMatch(Thread::isVirtual), "loaded on the read pool, not the event loop");
+    }
+  }
+
+  @Test
+  void anExportWhoseBlockSizeCannotBeLoadedIsStillEnteredWithTheFallbackBlockSize() throws IOException {
+    unloadable.release();
+    try (var c = connect()) {
+      RawNbdClient.InfoAnswer info = c.info(NbdWire.OPT_INFO, "unloadable");
+      assertEquals(NbdWire.REP_ACK, info.last().type());
+      assertEquals(4096, info.preferredBlockSize());
+      RawNbdClient.InfoAnswer go = c.info(NbdWire.OPT_GO, "unloadable");
+      assertEquals(NbdWire.REP_ACK, go.last().type());
+      assertEquals(4096, go.preferredBlockSize());
+      assertEquals(1, unloadable.loads.get(), "the GO after the INFO is told the same, without a second wait");
       assertArrayEquals(Arrays.copyOfRange(image, 0, 512), read(c, 1, 0, 512));
     }
   }

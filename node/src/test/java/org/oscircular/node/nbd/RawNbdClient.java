@@ -54,6 +54,12 @@ final class RawNbdClient implements AutoCloseable {
     return this;
   }
 
+  /** The bytes of an option, to send several messages at once with {@link #send}. */
+  static byte[] option(int option, byte[] data) {
+    return ByteBuffer.allocate(16 + data.length)
+        .putLong(NbdWire.IHAVEOPT).putInt(option).putInt(data.length).put(data).array();
+  }
+
   /** The bytes of a request without payload, to send with {@link #send}. */
   static byte[] requestBytes(int flags, int type, long cookie, long offset, long length) {
     return ByteBuffer.allocate(28).putInt(NbdWire.REQUEST_MAGIC).putShort((short) flags)
@@ -68,6 +74,32 @@ final class RawNbdClient implements AutoCloseable {
     }
     out.write(all.toByteArray());
     out.flush();
+  }
+
+  /**
+   * The final reply to an NBD_OPT_INFO / NBD_OPT_GO, and the preferred block size of the NBD_INFO_BLOCK_SIZE
+   * before it (0 if there was none).
+   */
+  record InfoAnswer(OptionReply last, int preferredBlockSize) {}
+
+  /** Sends NBD_OPT_INFO or NBD_OPT_GO for {@code name}, asking for the block sizes, and reads the answer. */
+  InfoAnswer info(int option, String name) throws IOException {
+    sendOption(option, infoData(name, NbdWire.INFO_BLOCK_SIZE));
+    return readInfoAnswer();
+  }
+
+  /** Reads the NBD_REP_INFOs of an NBD_OPT_INFO / NBD_OPT_GO up to its final reply. */
+  InfoAnswer readInfoAnswer() throws IOException {
+    int preferred = 0;
+    OptionReply r;
+    while ((r = readOptionReply()).type() == NbdWire.REP_INFO) {
+      ByteBuffer b = ByteBuffer.wrap(r.data());
+      if (b.getShort() == NbdWire.INFO_BLOCK_SIZE) {
+        b.getInt(); // minimum
+        preferred = b.getInt();
+      }
+    }
+    return new InfoAnswer(r, preferred);
   }
 
   void sendOption(int option, byte[] data) throws IOException {

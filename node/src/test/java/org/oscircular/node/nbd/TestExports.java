@@ -164,4 +164,69 @@ final class TestExports {
       inner.read(offset, dst);
     }
   }
+
+  /**
+   * Knows its preferred block size only once it has loaded it, as an image version knows its block size
+   * once its table is loaded: {@link #preferredBlockSizeNow} says 0 until then. A load waits for
+   * {@link #release}, then gives {@code blockSize}, or fails when {@code blockSize} is 0. Counts the loads
+   * and the threads they ran on.
+   */
+  static final class LoadsBlockSize implements NbdExport {
+    private final String name;
+    private final NbdExport inner;
+    private final int blockSize;
+    private final CountDownLatch gate = new CountDownLatch(1);
+    private volatile int loaded;
+    final java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.Set<Thread> loadThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    LoadsBlockSize(String name, NbdExport inner, int blockSize) {
+      this.name = name;
+      this.inner = inner;
+      this.blockSize = blockSize;
+    }
+
+    void release() {
+      gate.countDown();
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public long size() {
+      return inner.size();
+    }
+
+    @Override
+    public int preferredBlockSizeNow() {
+      return loaded;
+    }
+
+    @Override
+    public int preferredBlockSize() throws IOException {
+      loads.incrementAndGet();
+      loadThreads.add(Thread.currentThread());
+      try {
+        if (!gate.await(30, TimeUnit.SECONDS)) {
+          throw new IOException("gate never opened");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted");
+      }
+      if (blockSize == 0) {
+        throw new IOException("what the block size comes from cannot be had (test)");
+      }
+      loaded = blockSize;
+      return blockSize;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+      inner.read(offset, dst);
+    }
+  }
 }
