@@ -41,6 +41,8 @@ public final class Archive {
   private final FetchConfig config;
   private final InstantSource clock;
   private final ConcurrentHashMap<String, ImageReader> readers = new ConcurrentHashMap<>();
+  /** One lock per reader key, held while that reader's table is loaded (see {@link #reader(Catalog.Entry)}). */
+  private final ConcurrentHashMap<String, Object> loading = new ConcurrentHashMap<>();
 
   private Archive(Catalog catalog, String catalogSource, TrustedKeys trust, RocksBlockStore store,
       BlockFetcher fetcher, BlockLoader loader, FetchConfig config,
@@ -231,9 +233,19 @@ public final class Archive {
     if (r != null) {
       return r;
     }
-    ImageTable t = table(entry);
-    return readers.computeIfAbsent(key, k -> new ImageReader(t, loader, config.readahead(), store.config().decodedBytes(),
-        store.decoded().file(entry.tableDigest(), t.blockSize(), t.image().length())));
+    // The first readers of a version arrive together (NBD clients and a boot right after start): one of
+    // them loads the table, which may mean a fetch and a flush of the cache, and the others wait for it.
+    // A failure is not kept: the next caller tries again.
+    synchronized (loading.computeIfAbsent(key, k -> new Object())) {
+      r = readers.get(key);
+      if (r == null) {
+        ImageTable t = table(entry);
+        r = new ImageReader(t, loader, config.readahead(), store.config().decodedBytes(),
+            store.decoded().file(entry.tableDigest(), t.blockSize(), t.image().length()));
+        readers.put(key, r);
+      }
+      return r;
+    }
   }
 
   private static String readerKey(Catalog.Entry entry) {
