@@ -19,8 +19,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code circular boot-menu}: prints the iPXE menu a node serving ORIGIN would hand out. */
 @Command(name = "boot-menu", mixinStandardHelpOptions = true,
-    description = {"Print the iPXE boot menu for ORIGIN's bootable versions (those with a kernel),",
-        "as 'circular nbd ORIGIN --http …' serves it at /boot/menu.ipxe."})
+    description = {"Print the iPXE boot menu for ORIGIN's bootable versions (those with a kernel).",
+        "It is the menu 'circular nbd ORIGIN --http …' serves at /boot/menu.ipxe."})
 final class BootMenuCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin ArchiveOptions options;

@@ -30,9 +30,9 @@ import picocli.CommandLine.Spec;
  * kexec are the verified bytes, read back after writing.
  */
 @Command(name = "kexec", mixinStandardHelpOptions = true,
-    description = {"Boot IMAGE:VERSION from the running Linux: fetch its kernel and initrd through"
-        + " the cache (verified),", "then kexec -l … && kexec -e with its root disk on a node's NBD"
-        + " export. --dry-run prints the commands instead."})
+    description = {"Boot IMAGE:VERSION from the running Linux, its root disk on a node's NBD export.",
+        "Fetches kernel and initrd through the cache (verified), then runs kexec -l … && kexec -e;"
+        + " --dry-run prints the commands instead."})
 final class KexecCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin ArchiveOptions options;

@@ -14,9 +14,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "node", mixinStandardHelpOptions = true,
-    description = {"Run a node: block cache, libp2p host, block exchange with peers (origins as fallback),",
-        "and the front ends the configuration enables (FUSE mount, metrics). Runs until SIGINT or SIGTERM.",
-        "Every key and default: docs/configuration.md."})
+    description = {"Run a node: block cache, libp2p host, block exchange with peers (origins as fallback).",
+        "Also the front ends the configuration enables (NBD, FUSE mount, boot menu, metrics). Runs until SIGINT or"
+        + " SIGTERM.", "Every key and default: docs/configuration.md."})
 final class NodeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -38,7 +38,9 @@ final class NodeCommand implements Callable<Integer> {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
     if (printConfig) {
-      spec.commandLine().getOut().print(cfg.describe());
+      var out = spec.commandLine().getOut();
+      out.print(cfg.describe());
+      out.flush(); // print() does not flush, and main() exits right after: the text would be lost
       return 0;
     }
     Logs.oneLine();

@@ -21,10 +21,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "publish", mixinStandardHelpOptions = true,
+// No mixinStandardHelpOptions: its --version clashes with the image's --version (with both, `publish --help`
+// was not recognised). The help option is declared here; `circular --version` prints the tool's version.
+@Command(name = "publish",
     description = "Cut an image into blocks, write the blocks the origin lacks, the signed table and a re-signed catalog.")
 final class PublishCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+  boolean help;
 
   @Parameters(index = "0", paramLabel = "IMAGE.img", description = "Disk image (a multiple of 512 bytes).")
   Path image;
