@@ -80,9 +80,9 @@ public final class BootHttpServer implements AutoCloseable {
           })
           .bind(address).syncUninterruptibly().channel();
       return new BootHttpServer(group, ch);
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Netty's bind failure is a checked IOException thrown without a declaration
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-      throw new IOException("cannot listen for HTTP on " + address + ": " + e.getMessage(), e);
+      throw org.oscircular.node.net.ListenFailure.of("HTTP", address, e);
     }
   }
 

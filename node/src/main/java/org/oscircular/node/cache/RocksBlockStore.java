@@ -198,7 +198,16 @@ public final class RocksBlockStore implements AutoCloseable {
 
   /** Opens (or creates) the cache in {@code dir}. Fails with a clear message if another process holds it. */
   public static RocksBlockStore open(Path dir, CacheConfig config) throws IOException {
-    Files.createDirectories(dir);
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new IOException("cache " + dir + " is not a directory");
+    }
+    try {
+      Files.createDirectories(dir);
+    } catch (java.nio.file.FileSystemException e) {
+      String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+          : e.getReason() != null ? e.getReason() : e.getClass().getSimpleName();
+      throw new IOException("cannot create cache directory " + dir + ": " + why, e);
+    }
     var dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
         .setAtomicFlush(true).setMaxBackgroundJobs(2).setKeepLogFileNum(3)
         .setAllowMmapReads(config.mmapReads());

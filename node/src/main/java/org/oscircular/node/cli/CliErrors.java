@@ -16,9 +16,12 @@ final class CliErrors implements IExecutionExceptionHandler {
     String msg = switch (ex) {
       case java.nio.file.NoSuchFileException e -> e.getFile() + ": no such file or directory";
       case java.nio.file.AccessDeniedException e -> e.getFile() + ": permission denied";
+      case java.nio.file.FileAlreadyExistsException e -> e.getFile() + ": already exists";
+      case java.nio.file.NotDirectoryException e -> e.getFile() + ": not a directory";
       default -> ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
     };
-    cmd.getErr().println("circular " + cmd.getCommandName() + ": " + msg);
+    // The whole command ("circular cache stats"), so a nested subcommand's error names what the user typed.
+    cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + msg);
     if (System.getenv("CIRCULAR_DEBUG") != null) {
       ex.printStackTrace(cmd.getErr());
     }

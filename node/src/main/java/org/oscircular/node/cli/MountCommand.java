@@ -38,6 +38,7 @@ final class MountCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Logs.oneLine();
+    ArchiveMount.checkMountPoint(mountPoint); // before the cache and the network: a typo fails at once
     var fetch = options.fetchConfig();
     List<Origin> origins = ArchiveOptions.origins(origin, fetch);
     var trust = options.trustedKeys();

@@ -47,11 +47,41 @@ public final class ArchiveMount implements AutoCloseable {
     }
   }
 
-  public static ArchiveMount mount(Archive archive, Path mountPoint, Executor background, InstantSource clock,
-      Sleeper sleeper) throws IOException {
-    if (!Files.isDirectory(mountPoint)) {
+  /**
+   * Fails with one line saying what to do unless {@code mountPoint} is an existing, readable, empty
+   * directory. A non-empty one is refused: the mount would hide its files, and a directory that already
+   * holds a mount (another {@code circular mount} there) is not empty either.
+   */
+  public static void checkMountPoint(Path mountPoint) throws IOException {
+    java.nio.file.attribute.BasicFileAttributes attrs;
+    try {
+      attrs = Files.readAttributes(mountPoint, java.nio.file.attribute.BasicFileAttributes.class);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IOException("mount point " + mountPoint + " does not exist (create an empty directory)", e);
+    } catch (java.nio.file.FileSystemException e) {
+      throw unreadable(mountPoint, e);
+    }
+    if (!attrs.isDirectory()) {
       throw new IOException("mount point " + mountPoint + " is not a directory");
     }
+    try (var entries = Files.list(mountPoint)) {
+      if (entries.findAny().isPresent()) {
+        throw new IOException("mount point " + mountPoint
+            + " is not empty (something is mounted there, or it holds files the mount would hide)");
+      }
+    } catch (java.nio.file.FileSystemException e) {
+      throw unreadable(mountPoint, e);
+    }
+  }
+
+  private static IOException unreadable(Path mountPoint, java.nio.file.FileSystemException e) {
+    return new IOException("mount point " + mountPoint + " cannot be read (" + e.getReason()
+        + "): a mount whose process died is removed with umount -l " + mountPoint, e);
+  }
+
+  public static ArchiveMount mount(Archive archive, Path mountPoint, Executor background, InstantSource clock,
+      Sleeper sleeper) throws IOException {
+    checkMountPoint(mountPoint);
     String lib = System.getProperty("circular.libfuse", DEFAULT_LIBFUSE);
     if (!Files.exists(Path.of(lib))) {
       throw new IOException("libfuse3 not found at " + lib + " (install Debian's libfuse3-3 and fuse3)");

@@ -48,7 +48,7 @@ public final class MetricsServer implements AutoCloseable {
   }
 
   public static MetricsServer start(PrometheusMeterRegistry registry, InetSocketAddress listen)
-      throws InterruptedException {
+      throws InterruptedException, java.io.IOException {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {
       Channel ch = new ServerBootstrap()
@@ -62,9 +62,12 @@ public final class MetricsServer implements AutoCloseable {
           })
           .bind(listen).sync().channel();
       return new MetricsServer(registry, group, ch);
-    } catch (InterruptedException | RuntimeException e) {
+    } catch (InterruptedException e) {
       group.shutdownGracefully();
       throw e;
+    } catch (Exception e) { // Netty's bind failure is a checked IOException thrown without a declaration
+      group.shutdownGracefully();
+      throw org.oscircular.node.net.ListenFailure.of("metrics", listen, e);
     }
   }
 

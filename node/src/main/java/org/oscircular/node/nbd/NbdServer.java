@@ -65,9 +65,9 @@ public final class NbdServer implements AutoCloseable {
           .syncUninterruptibly()
           .channel();
       return new NbdServer(group, ch);
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Netty's bind failure is a checked IOException thrown without a declaration
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-      throw new IOException("cannot listen for NBD on " + address + ": " + e.getMessage(), e);
+      throw org.oscircular.node.net.ListenFailure.of("NBD", address, e);
     }
   }
 

@@ -31,7 +31,12 @@ public final class StaticOriginServer implements AutoCloseable {
     if (!Files.isDirectory(r)) {
       throw new IOException("origin directory " + root + " does not exist");
     }
-    HttpServer server = HttpServer.create(listen, 128);
+    HttpServer server;
+    try {
+      server = HttpServer.create(listen, 128);
+    } catch (IOException e) {
+      throw org.oscircular.node.net.ListenFailure.of("HTTP", listen, e);
+    }
     var s = new StaticOriginServer(server, r);
     server.createContext("/", s::handle);
     server.setExecutor(executor);

@@ -169,7 +169,7 @@ public final class Host implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while binding " + address, e);
     } catch (Exception e) {
-      throw new IOException("cannot listen on " + address + ": " + e.getMessage(), e);
+      throw new IOException("cannot listen on " + address + ": " + org.oscircular.node.net.ListenFailure.reason(e), e);
     }
     listeners.add(server);
     Multiaddr bound = ConnectionUpgrade.toMultiaddr((InetSocketAddress) server.localAddress());

@@ -52,6 +52,58 @@ class CliErrorMessagesTest {
   }
 
   @Test
+  void aBadSetOfANestedCommandNamesTheWholeCommand() {
+    var r = CliRun.run("cache", "stats", "--cache", dir.toString(), "--set", "cache.max-byte=1G");
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo(
+        "circular cache stats: --set: unknown key 'cache.max-byte' (see docs/configuration.md for every key)\n");
+  }
+
+  @Test
+  void aCacheThatIsAFileIsRefusedInOneLineAndTheFileIsLeftAlone() throws Exception {
+    Path file = Files.writeString(dir.resolve("not-a-cache"), "keep me");
+    var r = CliRun.run("unpin", "a:1", "--cache", file.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("circular unpin: cache " + file + " is not a directory\n");
+    assertThat(Files.readString(file)).isEqualTo("keep me");
+  }
+
+  @Test
+  void mountRefusesAMissingOrNonEmptyMountPointBeforeTouchingCacheOrNetwork() throws Exception {
+    Path cache = dir.resolve("cache");
+    String origin = "http://127.0.0.1:9/"; // discard port: nothing is asked of it
+    Path missing = dir.resolve("no-such-dir");
+    var r = CliRun.run("mount", origin, missing.toString(), "--cache", cache.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("circular mount: mount point " + missing + " does not exist (create an empty directory)\n");
+
+    Path full = Files.createDirectories(dir.resolve("full"));
+    Files.writeString(full.resolve("notes.txt"), "hidden by a mount");
+    r = CliRun.run("mount", origin, full.toString(), "--cache", cache.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("circular mount: mount point " + full
+        + " is not empty (something is mounted there, or it holds files the mount would hide)\n");
+    assertThat(cache).doesNotExist();
+  }
+
+  @Test
+  void aPortInUseIsNamedWithItsAddressForTheJdkAndTheNettyListeners() throws Exception {
+    Path image = Files.write(dir.resolve("disk.img"), new byte[4096]);
+    try (var taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      String listen = "127.0.0.1:" + taken.getLocalPort();
+      String inUse = "address already in use (another process listens there; stop it or choose another port)\n";
+
+      var origin = CliRun.run("serve-origin", dir.toString(), "--listen", listen);
+      assertThat(origin.exitCode()).isEqualTo(1);
+      assertThat(origin.err()).isEqualTo("circular serve-origin: cannot listen for HTTP on " + listen + ": " + inUse);
+
+      var nbd = CliRun.run("nbd", "--file", "disk=" + image, "--listen", listen);
+      assertThat(nbd.exitCode()).isEqualTo(1);
+      assertThat(nbd.err()).isEqualTo("circular nbd: cannot listen for NBD on " + listen + ": " + inUse);
+    }
+  }
+
+  @Test
   void printConfigReachesTheStdoutOfARealProcess() throws Exception {
     // In-process runs write to a StringWriter; only a real process shows whether the text is flushed before exit.
     try (var child = ChildJvm.start(dir.resolve("logs"), "node", "--print-config", "--set", "cache.max-bytes=2G")) {
