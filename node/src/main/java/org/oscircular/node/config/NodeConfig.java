@@ -144,6 +144,9 @@ public final class NodeConfig {
     }
     size("prefetch.bandwidth");
     size("exchange.upload-bandwidth");
+    if (duration("fetch.timeout").isZero()) {
+      throw bad("fetch.timeout", "a positive duration such as 10s");
+    }
   }
 
   public String string(String key) {
@@ -213,7 +216,7 @@ public final class NodeConfig {
   public Duration duration(String key) throws ConfigException {
     try {
       return parseDuration(string(key));
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | ArithmeticException e) {
       throw bad(key, "a duration such as 500ms, 10s, 5m or 1h");
     }
   }
@@ -267,26 +270,28 @@ public final class NodeConfig {
 
   public static Duration parseDuration(String s) {
     String t = s.strip().toLowerCase(Locale.ROOT);
-    long n;
-    if (t.endsWith("ms")) {
-      n = Long.parseLong(t.substring(0, t.length() - 2));
-      return Duration.ofMillis(n);
+    int digits = 0;
+    while (digits < t.length() && Character.isDigit(t.charAt(digits))) {
+      digits++;
     }
-    char unit = t.isEmpty() ? ' ' : t.charAt(t.length() - 1);
-    n = Long.parseLong(Character.isDigit(unit) ? t : t.substring(0, t.length() - 1));
-    if (n < 0) {
-      throw new IllegalArgumentException("negative duration: " + s);
+    if (digits == 0) {
+      throw new IllegalArgumentException("not a duration: " + s);
     }
-    return switch (unit) {
-      case 's' -> Duration.ofSeconds(n);
-      case 'm' -> Duration.ofMinutes(n);
-      case 'h' -> Duration.ofHours(n);
-      default -> {
-        if (Character.isDigit(unit)) {
-          yield Duration.ofMillis(n);
+    long n = Long.parseLong(t.substring(0, digits));
+    return switch (t.substring(digits)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      // A bare number has no unit anyone could guess (fetch.timeout = 10: seconds or milliseconds?);
+      // only 0 ("off") needs none.
+      case "" -> {
+        if (n == 0) {
+          yield Duration.ZERO;
         }
-        throw new IllegalArgumentException("unknown duration unit in " + s);
+        throw new IllegalArgumentException("duration without a unit: " + s);
       }
+      default -> throw new IllegalArgumentException("unknown duration unit in " + s);
     };
   }
 

@@ -60,6 +60,14 @@ class CliErrorMessagesTest {
   }
 
   @Test
+  void aDurationWithoutAUnitIsRefusedNamingTheKeyAndTheForm() {
+    var r = CliRun.run("unpin", "a:1", "--cache", dir.resolve("c").toString(), "--set", "fetch.timeout=10");
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo(
+        "circular unpin: fetch.timeout must be a duration such as 500ms, 10s, 5m or 1h, got '10' (--set)\n");
+  }
+
+  @Test
   void aCacheThatIsAFileIsRefusedInOneLineAndTheFileIsLeftAlone() throws Exception {
     Path file = Files.writeString(dir.resolve("not-a-cache"), "keep me");
     var r = CliRun.run("unpin", "a:1", "--cache", file.toString());

@@ -68,6 +68,26 @@ class NodeConfigTest {
     assertThatThrownBy(() -> NodeConfig.parseSize("lots")).isInstanceOf(NumberFormatException.class);
   }
 
+  @Test
+  void rejectsADurationWithoutAUnitInsteadOfGuessingOne() {
+    assertThatThrownBy(() -> NodeConfig.load(null, List.of("fetch.timeout=10")))
+        .hasMessage("fetch.timeout must be a duration such as 500ms, 10s, 5m or 1h, got '10' (--set)");
+    assertThat(NodeConfig.parseDuration("0")).isEqualTo(Duration.ZERO);
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"-1ms", "-5s", "5u", "ms", "1.5s", "99999999999999999h"})
+  void rejectsDurationsThatAreNotACountAndAUnit(String value) {
+    assertThatThrownBy(() -> NodeConfig.load(null, List.of("fetch.backoff=" + value)))
+        .hasMessage("fetch.backoff must be a duration such as 500ms, 10s, 5m or 1h, got '" + value + "' (--set)");
+  }
+
+  @Test
+  void rejectsAZeroFetchTimeoutNamingTheKey() {
+    assertThatThrownBy(() -> NodeConfig.load(null, List.of("fetch.timeout=0s")))
+        .hasMessage("fetch.timeout must be a positive duration such as 10s, got '0s' (--set)");
+  }
+
   @org.junit.jupiter.params.ParameterizedTest
   @org.junit.jupiter.params.provider.ValueSource(strings = {"client.conf", "seed.conf"})
   void theShippedDeployConfigsAreValid(String name) throws Exception {
