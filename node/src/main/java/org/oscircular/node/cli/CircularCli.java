@@ -53,6 +53,7 @@ public final class CircularCli implements Runnable {
   }
 
   public static void main(String[] args) {
+    Logs.oneLine(); // every command's log lines (verify's, get's warnings too), not only the long-running ones
     System.exit(commandLine().execute(args));
   }
 }

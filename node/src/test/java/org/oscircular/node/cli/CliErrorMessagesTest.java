@@ -112,6 +112,34 @@ class CliErrorMessagesTest {
   }
 
   @Test
+  void verifyOfACorruptBlockLogsOneLinePerProblemFromARealProcess() throws Exception {
+    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
+    byte[] img = new byte[1 << 20];
+    new java.util.Random(5).nextBytes(img);
+    Files.write(dir.resolve("a.img"), img);
+    Path origin = dir.resolve("origin");
+    CliRun.run("publish", dir.resolve("a.img").toString(), "--name", "a", "--version", "1", "--origin",
+        origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "64K", "--quiet").ok();
+    Path block;
+    try (var files = Files.walk(origin.resolve("blocks"))) {
+      block = files.filter(Files::isRegularFile).findFirst().orElseThrow();
+    }
+    byte[] bytes = Files.readAllBytes(block);
+    bytes[bytes.length / 2] ^= 1;
+    Files.write(block, bytes);
+
+    try (var child = ChildJvm.start(dir.resolve("logs"), "verify", origin.toString(),
+        "--trust", dir.resolve("k.pub").toString(), "--state-dir", dir.resolve("state").toString())) {
+      assertThat(child.process().waitFor(45, TimeUnit.SECONDS)).as("verify exits").isTrue();
+      assertThat(child.process().exitValue()).isEqualTo(1);
+      List<String> lines = child.err().lines().toList();
+      assertThat(lines).anyMatch(l -> l.startsWith("bad block " + block.getFileName()));
+      // java.util.logging's default format takes two lines, the first a bare date and a class name
+      assertThat(lines).noneMatch(l -> l.startsWith("WARNING:") || l.matches("^[A-Z][a-z]{2} \\d+, \\d{4} .*"));
+    }
+  }
+
+  @Test
   void printConfigReachesTheStdoutOfARealProcess() throws Exception {
     // In-process runs write to a StringWriter; only a real process shows whether the text is flushed before exit.
     try (var child = ChildJvm.start(dir.resolve("logs"), "node", "--print-config", "--set", "cache.max-bytes=2G")) {
