@@ -82,7 +82,7 @@ public final class BootHttpServer implements AutoCloseable {
       return new BootHttpServer(group, ch);
     } catch (Exception e) { // Netty's bind failure is a checked IOException thrown without a declaration
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-      throw org.oscircular.node.net.ListenFailure.of("HTTP", address, e);
+      throw org.oscircular.node.net.SocketErrors.listenFailure("HTTP", address, e);
     }
   }
 

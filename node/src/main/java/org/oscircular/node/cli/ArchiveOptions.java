@@ -29,7 +29,8 @@ final class ArchiveOptions {
   Path trust;
 
   @Option(names = "--config", paramLabel = "FILE",
-      description = "Node configuration file (cache.* and fetch.* keys apply; see docs/configuration.md).")
+      description = "Node configuration file (its cache.*, fetch.*, prefetch.bandwidth and catalog.refresh-interval"
+          + " keys apply; see docs/configuration.md).")
   Path config;
 
   @Option(names = "--set", paramLabel = "KEY=VALUE",

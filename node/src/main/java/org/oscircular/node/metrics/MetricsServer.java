@@ -67,7 +67,7 @@ public final class MetricsServer implements AutoCloseable {
       throw e;
     } catch (Exception e) { // Netty's bind failure is a checked IOException thrown without a declaration
       group.shutdownGracefully();
-      throw org.oscircular.node.net.ListenFailure.of("metrics", listen, e);
+      throw org.oscircular.node.net.SocketErrors.listenFailure("metrics", listen, e);
     }
   }
 

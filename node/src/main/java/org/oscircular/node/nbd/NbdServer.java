@@ -67,7 +67,7 @@ public final class NbdServer implements AutoCloseable {
       return new NbdServer(group, ch);
     } catch (Exception e) { // Netty's bind failure is a checked IOException thrown without a declaration
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-      throw org.oscircular.node.net.ListenFailure.of("NBD", address, e);
+      throw org.oscircular.node.net.SocketErrors.listenFailure("NBD", address, e);
     }
   }
 

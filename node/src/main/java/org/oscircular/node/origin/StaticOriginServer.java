@@ -35,7 +35,7 @@ public final class StaticOriginServer implements AutoCloseable {
     try {
       server = HttpServer.create(listen, 128);
     } catch (IOException e) {
-      throw org.oscircular.node.net.ListenFailure.of("HTTP", listen, e);
+      throw org.oscircular.node.net.SocketErrors.listenFailure("HTTP", listen, e);
     }
     var s = new StaticOriginServer(server, r);
     server.createContext("/", s::handle);

@@ -169,7 +169,7 @@ public final class Host implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while binding " + address, e);
     } catch (Exception e) {
-      throw new IOException("cannot listen on " + address + ": " + org.oscircular.node.net.ListenFailure.reason(e), e);
+      throw new IOException("cannot listen on " + address + ": " + org.oscircular.node.net.SocketErrors.reason(e), e);
     }
     listeners.add(server);
     Multiaddr bound = ConnectionUpgrade.toMultiaddr((InetSocketAddress) server.localAddress());
@@ -274,7 +274,8 @@ public final class Host implements AutoCloseable {
         });
     b.connect(hp.get().host(), hp.get().port()).addListener(f -> {
       if (!f.isSuccess()) {
-        upgraded.completeExceptionally(new IOException("cannot connect to " + address + ": " + f.cause().getMessage(), f.cause()));
+        upgraded.completeExceptionally(new IOException("cannot connect to " + address + ": "
+            + org.oscircular.node.net.SocketErrors.reason(f.cause()), f.cause()));
       }
     });
     upgraded.whenComplete((session, err) -> {

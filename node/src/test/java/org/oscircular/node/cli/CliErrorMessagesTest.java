@@ -140,6 +140,18 @@ class CliErrorMessagesTest {
   }
 
   @Test
+  void pingOfAClosedPortSaysTheConnectionWasRefused() throws Exception {
+    int port;
+    try (var s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    String address = "/ip4/127.0.0.1/tcp/" + port;
+    var r = CliRun.run("ping", address, "-c", "1", "--timeout", "5s");
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("circular ping: cannot connect to " + address + ": connection refused (nothing listens there)\n");
+  }
+
+  @Test
   void printConfigReachesTheStdoutOfARealProcess() throws Exception {
     // In-process runs write to a StringWriter; only a real process shows whether the text is flushed before exit.
     try (var child = ChildJvm.start(dir.resolve("logs"), "node", "--print-config", "--set", "cache.max-bytes=2G")) {
