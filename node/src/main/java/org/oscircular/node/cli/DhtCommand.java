@@ -56,7 +56,7 @@ final class DhtCommand implements Runnable {
     @Option(names = "--mdns", description = "Find peers on the LAN with mDNS (_p2p._udp.local) as well.")
     boolean mdns;
 
-    @Option(names = "--mdns-wait", defaultValue = "5s",
+    @Option(names = "--mdns-wait", paramLabel = "DURATION", defaultValue = "5s",
         description = "Without --bootstrap: how long to wait for mDNS to find a DHT peer (default: ${DEFAULT-VALUE}).")
     String mdnsWait;
 
@@ -64,7 +64,7 @@ final class DhtCommand implements Runnable {
         description = "Where this throwaway node listens (default: ${DEFAULT-VALUE}).")
     String listen;
 
-    @Option(names = "--timeout", defaultValue = "30s", description = "Overall timeout (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s", description = "Overall timeout (default: ${DEFAULT-VALUE}).")
     String timeout;
 
     private MdnsDiscovery discovery;
@@ -134,7 +134,7 @@ final class DhtCommand implements Runnable {
     @Option(names = "--single-key", description = "Send standard one-key ADD_PROVIDER messages (for other implementations).")
     boolean singleKey;
 
-    @Option(names = "--hold", defaultValue = "0s", description = "Stay online this long after announcing (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--hold", paramLabel = "DURATION", defaultValue = "0s", description = "Stay online this long after announcing (default: ${DEFAULT-VALUE}).")
     String hold;
 
     @Override
@@ -168,7 +168,7 @@ final class DhtCommand implements Runnable {
         + "or any other CID (CIDv1 base32/base58, CIDv0 Qm…), e.g. content another kad-dht implementation provides.")
     String block;
 
-    @Option(names = {"-n", "--count"}, defaultValue = "20", description = "Stop after this many providers (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-n", "--count"}, paramLabel = "N", defaultValue = "20", description = "Stop after this many providers (default: ${DEFAULT-VALUE}).")
     int count;
 
     @Override

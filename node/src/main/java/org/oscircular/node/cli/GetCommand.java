@@ -30,14 +30,14 @@ final class GetCommand implements Callable<Integer> {
   @Parameters(index = "2", paramLabel = "OUT", description = "Output file (written to a temp file, renamed when complete).")
   Path out;
 
-  @Option(names = "--blob", defaultValue = "image",
+  @Option(names = "--blob", paramLabel = "NAME", defaultValue = "image",
       description = "What to fetch: image (default) or an attachment such as kernel or initrd.")
   String blob;
 
-  @Option(names = "--parallel", defaultValue = "8", description = "Parallel requests (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--parallel", paramLabel = "N", defaultValue = "8", description = "Parallel requests (default: ${DEFAULT-VALUE}).")
   int parallel;
 
-  @Option(names = "--retries", defaultValue = "5", description = "Passes over the origins per block, with backoff between them (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--retries", paramLabel = "N", defaultValue = "5", description = "Passes over the origins per block, with backoff between them (default: ${DEFAULT-VALUE}).")
   int retries;
 
   @Option(names = "--force", description = "Overwrite OUT if it exists.")

@@ -30,10 +30,10 @@ final class PingCommand implements Callable<Integer> {
       description = "Peer address, e.g. /ip4/10.0.0.2/tcp/4001/p2p/12D3KooW… (with /p2p the peer id is checked).")
   String address;
 
-  @Option(names = {"-c", "--count"}, defaultValue = "4", description = "Number of pings (default: ${DEFAULT-VALUE}).")
+  @Option(names = {"-c", "--count"}, paramLabel = "N", defaultValue = "4", description = "Number of pings (default: ${DEFAULT-VALUE}).")
   int count;
 
-  @Option(names = "--timeout", defaultValue = "10s", description = "Timeout for connecting and for all pings (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10s", description = "Timeout for connecting and for all pings (default: ${DEFAULT-VALUE}).")
   String timeout;
 
   @Option(names = "--psk-file", paramLabel = "FILE",

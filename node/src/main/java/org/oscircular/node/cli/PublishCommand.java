@@ -36,10 +36,10 @@ final class PublishCommand implements Callable<Integer> {
 
   @Mixin SignerOptions signer;
 
-  @Option(names = "--name", required = true, description = "Image name, e.g. debian.")
+  @Option(names = "--name", paramLabel = "NAME", required = true, description = "Image name, e.g. debian.")
   String name;
 
-  @Option(names = "--version", required = true, description = "Version, e.g. 12.8.")
+  @Option(names = "--version", paramLabel = "VERSION", required = true, description = "Version, e.g. 12.8.")
   String version;
 
   @Option(names = "--origin", required = true, paramLabel = "DIR", description = "Origin directory (created if missing).")
@@ -49,7 +49,7 @@ final class PublishCommand implements Callable<Integer> {
       description = "Block size, a power of two from 4K to 4M (default: ${DEFAULT-VALUE}).")
   String blockSize;
 
-  @Option(names = "--codec", defaultValue = "zstd", description = "none, deflate or zstd (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--codec", paramLabel = "CODEC", defaultValue = "zstd", description = "none, deflate or zstd (default: ${DEFAULT-VALUE}).")
   String codec;
 
   @Option(names = "--boot-profile", paramLabel = "FILE",

@@ -33,7 +33,7 @@ final class VerifyCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "ORIGIN", description = "Origin directory or base URL.")
   String origin;
 
-  @Option(names = "--parallel", defaultValue = "8", description = "Parallel block checks (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--parallel", paramLabel = "N", defaultValue = "8", description = "Parallel block checks (default: ${DEFAULT-VALUE}).")
   int parallel;
 
   /** Where a block is used: the first reference is enough to name it in a report. */

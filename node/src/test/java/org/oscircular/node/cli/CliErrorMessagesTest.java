@@ -52,6 +52,14 @@ class CliErrorMessagesTest {
   }
 
   @Test
+  void aCommandLineThatCannotBeParsedShowsTheProblemAndTheUsageAndExitsTwo() {
+    var r = CliRun.run("get", "http://127.0.0.1:9/");
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).startsWith("Missing required parameters: 'IMAGE:VERSION', 'OUT'\nUsage: circular get ");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
   void aBadSetOfANestedCommandNamesTheWholeCommand() {
     var r = CliRun.run("cache", "stats", "--cache", dir.toString(), "--set", "cache.max-byte=1G");
     assertThat(r.exitCode()).isEqualTo(1);
