@@ -127,8 +127,12 @@ public final class CircularNode implements AutoCloseable {
     if (origins.isEmpty()) {
       throw new NodeConfig.ConfigException("origins must list at least one origin (the catalog comes from there)");
     }
-    TrustedKeys trust = TrustedKeys.parse(Files.readString(Path.of(config.string("trust.file"))),
-        config.string("trust.file"));
+    Path trustFile = Path.of(config.string("trust.file"));
+    if (!Files.exists(trustFile)) {
+      throw new NodeConfig.ConfigException("trust.file " + trustFile + " does not exist (install the publisher's"
+          + " .pub there, see docs/operations.md, or point trust.file at it)");
+    }
+    TrustedKeys trust = TrustedKeys.parse(Files.readString(trustFile), "trust file " + trustFile);
     var exchangeConfig = exchangeConfig(config);
     ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name("circular-exchange").factory());

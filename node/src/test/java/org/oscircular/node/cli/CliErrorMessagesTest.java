@@ -160,6 +160,17 @@ class CliErrorMessagesTest {
   }
 
   @Test
+  void aNodeWithoutItsTrustFileSaysWhereToPutIt() {
+    Path trust = dir.resolve("etc/trusted-keys");
+    var r = CliRun.run("node", "--set", "node.data-dir=" + dir.resolve("data"), "--set", "origins=http://127.0.0.1:9/",
+        "--set", "trust.file=" + trust, "--set", "p2p.listen=", "--set", "nbd.listen=", "--set", "metrics.listen=",
+        "--set", "mdns.enabled=false");
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("circular node: trust.file " + trust + " does not exist (install the publisher's .pub"
+        + " there, see docs/operations.md, or point trust.file at it)\n");
+  }
+
+  @Test
   void printConfigReachesTheStdoutOfARealProcess() throws Exception {
     // In-process runs write to a StringWriter; only a real process shows whether the text is flushed before exit.
     try (var child = ChildJvm.start(dir.resolve("logs"), "node", "--print-config", "--set", "cache.max-bytes=2G")) {
