@@ -127,6 +127,9 @@ public final class OriginStore {
     for (Path f : files) {
       dirs.add(f.getParent());
     }
+    if (dirs.isEmpty()) {
+      return; // nothing written (an all-zero image, or every block already there): blocks/ may not even exist
+    }
     for (Path d : dirs) {
       AtomicFiles.forceDirectory(d);
     }

@@ -45,6 +45,21 @@ class PublishAndGetOverNginxTest {
   }
 
   @Test
+  void anAllZeroImagePublishesIntoAFreshOriginAndComesBack() throws IOException {
+    // No block is written, so blocks/ never exists: publish must not try to make it durable.
+    Path zeros = Files.write(dir.resolve("zeros.img"), new byte[4 * BLOCK]);
+    Path fresh = dir.resolve("origin-of-zeros");
+    var published = CliRun.run("publish", zeros.toString(), "--name", "blank", "--version", "1", "--origin",
+        fresh.toString(), "--key", key.toString(), "--block-size", "64K", "--quiet").ok();
+    assertThat(published.out()).contains("blocks: 4 total, 4 zero, 0 new");
+    assertThat(fresh.resolve("blocks")).doesNotExist();
+    Path out = dir.resolve("got-zeros.img");
+    CliRun.run("get", fresh.toString(), "blank:1", out.toString(), "--trust", trust.toString(),
+        "--state-dir", dir.resolve("state-zeros").toString(), "--quiet").ok();
+    assertThat(Files.mismatch(out, zeros)).isEqualTo(-1L);
+  }
+
+  @Test
   void keygenWritesAPrivateKeyOnlyTheOwnerCanRead() throws IOException {
     assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
         .isEqualTo("rw-------");
