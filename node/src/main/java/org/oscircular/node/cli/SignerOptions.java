@@ -20,6 +20,10 @@ final class SignerOptions {
   }
 
   Duration catalogValidity() {
-    return Sizes.parseDuration(catalogValid);
+    Duration d = Sizes.parseDuration(catalogValid);
+    if (d.isZero() || d.isNegative()) {
+      throw new IllegalArgumentException("--catalog-valid must be positive, got '" + catalogValid + "' (e.g. 30d)");
+    }
+    return d;
   }
 }

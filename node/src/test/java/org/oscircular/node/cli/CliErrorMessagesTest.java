@@ -171,6 +171,21 @@ class CliErrorMessagesTest {
   }
 
   @Test
+  void aCatalogValidityOfZeroIsRefusedAndTheCatalogStaysAsItWas() throws Exception {
+    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
+    Files.write(dir.resolve("a.img"), new byte[4 * 4096]);
+    Path origin = dir.resolve("origin");
+    CliRun.run("publish", dir.resolve("a.img").toString(), "--name", "a", "--version", "1", "--origin",
+        origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "4K", "--quiet").ok();
+    byte[] catalog = Files.readAllBytes(origin.resolve("catalog"));
+
+    var r = CliRun.run("resign", origin.toString(), "--key", dir.resolve("k").toString(), "--catalog-valid", "0s");
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("circular resign: --catalog-valid must be positive, got '0s' (e.g. 30d)\n");
+    assertThat(Files.readAllBytes(origin.resolve("catalog"))).isEqualTo(catalog);
+  }
+
+  @Test
   void printConfigReachesTheStdoutOfARealProcess() throws Exception {
     // In-process runs write to a StringWriter; only a real process shows whether the text is flushed before exit.
     try (var child = ChildJvm.start(dir.resolve("logs"), "node", "--print-config", "--set", "cache.max-bytes=2G")) {
