@@ -241,6 +241,16 @@ public final class RocksBlockStore implements AutoCloseable {
       if (msg.contains("/LOCK") || msg.contains("lock hold")) {
         throw new IOException("cache " + dir + " is in use by another circular process (stop it or pass another --cache)", e);
       }
+      if (msg.contains("Permission denied")) {
+        String owner;
+        try {
+          owner = Files.getOwner(dir).getName();
+        } catch (IOException | UnsupportedOperationException unknown) {
+          owner = "another user";
+        }
+        throw new IOException("cannot open cache " + dir + ": permission denied (it belongs to " + owner
+            + "; run as that user or pass another --cache)", e);
+      }
       throw new IOException("cannot open cache " + dir + ": " + msg, e);
     }
   }
