@@ -57,10 +57,27 @@ final class NbdCommand implements Callable<Integer> {
 
   @Option(names = "--file", paramLabel = "NAME=PATH",
       description = "Also serve the raw image file PATH as export NAME (repeatable).")
-  Map<String, Path> files = new LinkedHashMap<>();
+  List<String> fileSpecs = new ArrayList<>();
+
+  /** NAME=PATH options by name; a name given twice is an error (a map option would keep only the last). */
+  private Map<String, Path> files() {
+    Map<String, Path> out = new LinkedHashMap<>();
+    for (String spec : fileSpecs) {
+      int eq = spec.indexOf('=');
+      if (eq <= 0 || eq == spec.length() - 1) {
+        throw new IllegalArgumentException("--file expects NAME=PATH, got '" + spec + "'");
+      }
+      String name = spec.substring(0, eq);
+      if (out.putIfAbsent(name, Path.of(spec.substring(eq + 1))) != null) {
+        throw new IllegalArgumentException("--file gives the export name '" + name + "' twice");
+      }
+    }
+    return out;
+  }
 
   @Override
   public Integer call() throws Exception {
+    Map<String, Path> files = files();
     if (origin == null && files.isEmpty()) {
       throw new IllegalArgumentException("nothing to serve: give an ORIGIN or --file NAME=PATH");
     }

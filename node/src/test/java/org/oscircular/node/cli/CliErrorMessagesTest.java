@@ -186,6 +186,18 @@ class CliErrorMessagesTest {
   }
 
   @Test
+  void nbdRefusesAnExportNameGivenTwiceInsteadOfServingOnlyTheLast() throws Exception {
+    Path a = Files.write(dir.resolve("a.img"), new byte[4096]);
+    Path b = Files.write(dir.resolve("b.img"), new byte[8192]);
+    var r = CliRun.run("nbd", "--file", "disk=" + a, "--file", "disk=" + b, "--listen", "127.0.0.1:0");
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("circular nbd: --file gives the export name 'disk' twice\n");
+    var noPath = CliRun.run("nbd", "--file", "disk", "--listen", "127.0.0.1:0");
+    assertThat(noPath.exitCode()).isEqualTo(1);
+    assertThat(noPath.err()).isEqualTo("circular nbd: --file expects NAME=PATH, got 'disk'\n");
+  }
+
+  @Test
   void printConfigReachesTheStdoutOfARealProcess() throws Exception {
     // In-process runs write to a StringWriter; only a real process shows whether the text is flushed before exit.
     try (var child = ChildJvm.start(dir.resolve("logs"), "node", "--print-config", "--set", "cache.max-bytes=2G")) {
