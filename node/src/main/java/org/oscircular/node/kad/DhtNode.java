@@ -97,7 +97,11 @@ public final class DhtNode implements AutoCloseable {
                             .handle((info, failure) -> info)
                             .thenAcceptAsync(info -> considerBootstrap(c.remotePeer(), a, info), executor))
                     .exceptionally(e -> {
-                        LOG.log(System.Logger.Level.WARNING, "bootstrap peer " + a + " unreachable: " + e.getMessage());
+                        Throwable why = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                            ? e.getCause() : e; // else the message starts with "java.io.IOException: "
+                        String msg = String.valueOf(why.getMessage());
+                        LOG.log(System.Logger.Level.WARNING, msg.contains(a.toString())
+                            ? "bootstrap peer unreachable: " + msg : "bootstrap peer " + a + " unreachable: " + msg);
                         return null;
                     }));
         }
