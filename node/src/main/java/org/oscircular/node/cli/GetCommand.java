@@ -70,9 +70,25 @@ final class GetCommand implements Callable<Integer> {
             + (table.attachments().isEmpty() ? "" : ", " + String.join(", ", table.attachments().keySet())) + ")");
       }
       long len = table.blob(blob).length();
+      // Ctrl-C ends the JVM without running the download's finally: remove the partial file then too.
+      Path partial = ImageDownloader.tempFileOf(out);
+      Thread cleanup = Thread.ofPlatform().unstarted(() -> {
+        try {
+          Files.deleteIfExists(partial);
+        } catch (java.io.IOException ignored) {
+          // the next get of the same OUT deletes it first
+        }
+      });
+      Runtime.getRuntime().addShutdownHook(cleanup);
       try (var pool = Executors.newVirtualThreadPerTaskExecutor();
           var bar = ProgressBars.start("get " + e.id(), len, quiet)) {
         new ImageDownloader(c, pool, parallel).download(table, blob, out, bar);
+      } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(cleanup);
+        } catch (IllegalStateException shuttingDown) {
+          // the hook is running or about to: nothing to undo
+        }
       }
       double secs = Math.max(1e-9, (System.nanoTime() - started) / 1e9);
       var w = spec.commandLine().getOut();

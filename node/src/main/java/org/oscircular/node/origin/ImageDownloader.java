@@ -39,13 +39,18 @@ public final class ImageDownloader {
     this.parallel = parallel;
   }
 
+  /** Where {@link #download} writes before the rename: beside {@code out}, hidden ({@code .tmp-NAME}). */
+  public static Path tempFileOf(Path out) {
+    return out.toAbsolutePath().resolveSibling(AtomicFiles.TEMP_PREFIX + out.getFileName());
+  }
+
   /** Writes blob {@code blobName} of {@code table} to {@code out}; {@code progress} gets plaintext bytes done. */
   public void download(ImageTable table, String blobName, Path out, LongConsumer progress) throws IOException {
     Blob blob = table.blob(blobName);
     if (blob == null) {
       throw new IOException(table.id() + " has no '" + blobName + "'");
     }
-    Path tmp = out.toAbsolutePath().resolveSibling(AtomicFiles.TEMP_PREFIX + out.getFileName());
+    Path tmp = tempFileOf(out);
     Files.deleteIfExists(tmp);
     try {
       try (var raf = new RandomAccessFile(tmp.toFile(), "rw")) {

@@ -198,6 +198,30 @@ class CliErrorMessagesTest {
   }
 
   @Test
+  void anInterruptedGetLeavesNeitherTheFileNorItsPartialCopy() throws Exception {
+    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
+    byte[] img = new byte[4 << 20];
+    new java.util.Random(11).nextBytes(img);
+    Files.write(dir.resolve("a.img"), img);
+    Path origin = dir.resolve("origin");
+    CliRun.run("publish", dir.resolve("a.img").toString(), "--name", "a", "--version", "1", "--origin",
+        origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "64K", "--codec", "none", "--quiet")
+        .ok();
+    Path out = dir.resolve("got.img");
+    Path partial = dir.resolve(".tmp-got.img");
+    // 4 MiB at 2 x 256 KiB/s: the download is still running when it is stopped
+    try (var nginx = org.oscircular.node.testing.NginxOrigin.start(origin, "limit_rate 256k;");
+        var child = ChildJvm.start(dir.resolve("logs"), "get", nginx.url(), "a:1", out.toString(), "--quiet",
+            "--parallel", "2", "--trust", dir.resolve("k.pub").toString(), "--state-dir", dir.resolve("s").toString())) {
+      org.oscircular.node.testing.Await.atMost(java.time.Duration.ofSeconds(30))
+          .until("get to write its partial file", () -> Files.exists(partial));
+      child.terminate(java.time.Duration.ofSeconds(20)); // SIGTERM: what Ctrl-C does too, shutdown hooks and exit
+    }
+    assertThat(out).doesNotExist();
+    assertThat(partial).doesNotExist();
+  }
+
+  @Test
   void printConfigReachesTheStdoutOfARealProcess() throws Exception {
     // In-process runs write to a StringWriter; only a real process shows whether the text is flushed before exit.
     try (var child = ChildJvm.start(dir.resolve("logs"), "node", "--print-config", "--set", "cache.max-bytes=2G")) {
