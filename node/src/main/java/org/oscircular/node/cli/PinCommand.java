@@ -49,6 +49,14 @@ final class PinCommand implements Callable<Integer> {
         throw new IllegalArgumentException(e.getMessage() + " (see circular images " + origin + ")");
       }
       long fetchedBefore = archive.blocks().fetchedBytes();
+      // Ctrl-C (or SIGTERM) ends the JVM in the middle: say that nothing is lost and how to go on.
+      var err = spec.commandLine().getErr();
+      Thread interrupted = Thread.ofPlatform().unstarted(() -> {
+        err.println("circular pin: interrupted; what was fetched stays cached, run the same command again to fetch"
+            + " the rest");
+        err.flush();
+      });
+      Runtime.getRuntime().addShutdownHook(interrupted);
       ImagePinner.Progress done;
       AtomicLong shown = new AtomicLong();
       ProgressBars bar = null;
@@ -68,6 +76,11 @@ final class PinCommand implements Callable<Integer> {
         });
         bar = bars[0];
       } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(interrupted);
+        } catch (IllegalStateException shuttingDown) {
+          // the hook is running: it says what happened
+        }
         if (bar != null) {
           bar.close();
         }

@@ -222,6 +222,35 @@ class CliErrorMessagesTest {
   }
 
   @Test
+  void anInterruptedPinSaysHowToResumeAndTheNextRunFinishes() throws Exception {
+    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
+    byte[] img = new byte[4 << 20];
+    new java.util.Random(12).nextBytes(img);
+    Files.write(dir.resolve("a.img"), img);
+    Path origin = dir.resolve("origin");
+    CliRun.run("publish", dir.resolve("a.img").toString(), "--name", "a", "--version", "1", "--origin",
+        origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "64K", "--codec", "none", "--quiet")
+        .ok();
+    String cache = dir.resolve("cache").toString();
+    String trust = dir.resolve("k.pub").toString();
+    try (var nginx = org.oscircular.node.testing.NginxOrigin.start(origin, "limit_rate 128k;")) {
+      String[] pin = {"pin", nginx.url(), "a:1", "--quiet", "--cache", cache, "--trust", trust,
+          "--set", "fetch.origin-connections=2"};
+      try (var child = ChildJvm.start(dir.resolve("logs"), pin)) {
+        // 4 MiB at 2 x 128 KiB/s takes 16 s: stop it once the first blocks came in
+        org.oscircular.node.testing.Await.atMost(java.time.Duration.ofSeconds(30)).until("the first blocks",
+            () -> nginx.accessLog().stream().filter(l -> l.contains("/blocks/")).count() >= 2);
+        assertThat(child.terminate(java.time.Duration.ofSeconds(20))).isNotZero();
+        assertThat(child.err()).contains("circular pin: interrupted; what was fetched stays cached, run the same"
+            + " command again to fetch the rest\n");
+      }
+      var resumed = CliRun.run(pin).ok();
+      assertThat(resumed.out()).startsWith("pinned a:1: 64 blocks");
+      assertThat(resumed.err()).doesNotContain("interrupted");
+    }
+  }
+
+  @Test
   void printConfigReachesTheStdoutOfARealProcess() throws Exception {
     // In-process runs write to a StringWriter; only a real process shows whether the text is flushed before exit.
     try (var child = ChildJvm.start(dir.resolve("logs"), "node", "--print-config", "--set", "cache.max-bytes=2G")) {
