@@ -55,10 +55,20 @@ final class NodeCommand implements Callable<Integer> {
     }
     out.flush();
     var stopped = new CountDownLatch(1);
+    // A stop by SIGTERM (systemctl stop) or SIGINT is a clean one: exit 0 once closed, as mount does, not the
+    // JVM's 143, which systemd would record as a failure of the unit.
     Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("circular-node-stop").unstarted(() -> {
-      node.close();
+      int code = 0;
+      try {
+        node.close();
+      } catch (RuntimeException e) {
+        System.err.println("circular node: closing: " + e.getMessage());
+        code = 1;
+      }
       System.err.println("circular node: stopped");
+      System.err.flush();
       stopped.countDown();
+      Runtime.getRuntime().halt(code);
     }));
     stopped.await();
     return 0;

@@ -251,6 +251,22 @@ class CliErrorMessagesTest {
   }
 
   @Test
+  void aNodeStoppedWithSigtermExitsZeroSoSystemdCountsItAsAStop() throws Exception {
+    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
+    Files.write(dir.resolve("a.img"), new byte[4 * 4096]);
+    Path origin = dir.resolve("origin");
+    CliRun.run("publish", dir.resolve("a.img").toString(), "--name", "a", "--version", "1", "--origin",
+        origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "4K", "--quiet").ok();
+    try (var child = ChildJvm.start(dir.resolve("logs"), "node", "--set", "node.data-dir=" + dir.resolve("data"),
+        "--set", "origins=" + origin, "--set", "trust.file=" + dir.resolve("k.pub"), "--set", "p2p.listen=",
+        "--set", "nbd.listen=", "--set", "metrics.listen=", "--set", "mdns.enabled=false")) {
+      child.awaitOutput(o -> o.contains(" up; "), java.time.Duration.ofSeconds(40));
+      assertThat(child.terminate(java.time.Duration.ofSeconds(20))).as(child.err()).isZero();
+      assertThat(child.err()).endsWith("circular node: stopped\n");
+    }
+  }
+
+  @Test
   void printConfigReachesTheStdoutOfARealProcess() throws Exception {
     // In-process runs write to a StringWriter; only a real process shows whether the text is flushed before exit.
     try (var child = ChildJvm.start(dir.resolve("logs"), "node", "--print-config", "--set", "cache.max-bytes=2G")) {
