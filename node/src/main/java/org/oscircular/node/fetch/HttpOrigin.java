@@ -210,6 +210,18 @@ public final class HttpOrigin implements Origin {
           throw new OriginException(OriginException.Kind.NOT_AN_ARCHIVE, "origin " + base + " " + c.getMessage()
               + " for " + path, c);
         }
+        if (c instanceof io.netty.handler.ssl.NotSslRecordException) { // its message is the answer in hex
+          throw new OriginException(OriginException.Kind.UNREACHABLE, "origin " + base
+              + " answered in plain HTTP, not TLS (write http:// instead of https://)", c);
+        }
+        if (c instanceof io.netty.handler.ssl.SslHandshakeTimeoutException) {
+          throw new OriginException(OriginException.Kind.UNREACHABLE, "origin " + base
+              + " did not complete a TLS handshake (" + describe(c) + "; is it a plain http:// server?)", c);
+        }
+        if (c instanceof SSLException) {
+          throw new OriginException(OriginException.Kind.UNREACHABLE, "origin " + base + ": TLS failed while fetching "
+              + path + ": " + describe(c), c);
+        }
         throw new OriginException(OriginException.Kind.UNREACHABLE,
             "origin " + base + " broke off while sending " + path + ": " + describe(c), c);
       }

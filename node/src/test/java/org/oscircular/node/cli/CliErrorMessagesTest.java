@@ -267,6 +267,23 @@ class CliErrorMessagesTest {
   }
 
   @Test
+  void anHttpsUrlForAPlainHttpOriginSaysSoInsteadOfDumpingTheAnswerInHex() throws Exception {
+    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
+    Files.write(dir.resolve("a.img"), new byte[4 * 4096]);
+    Path origin = dir.resolve("origin");
+    CliRun.run("publish", dir.resolve("a.img").toString(), "--name", "a", "--version", "1", "--origin",
+        origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "4K", "--quiet").ok();
+    try (var nginx = org.oscircular.node.testing.NginxOrigin.serve(origin)) {
+      String https = nginx.url().replaceFirst("^http://", "https://");
+      var r = CliRun.run("images", https, "--trust", dir.resolve("k.pub").toString(),
+          "--state-dir", dir.resolve("s").toString());
+      assertThat(r.exitCode()).isEqualTo(1);
+      assertThat(r.err()).isEqualTo("circular images: origin " + https
+          + " answered in plain HTTP, not TLS (write http:// instead of https://)\n");
+    }
+  }
+
+  @Test
   void printConfigReachesTheStdoutOfARealProcess() throws Exception {
     // In-process runs write to a StringWriter; only a real process shows whether the text is flushed before exit.
     try (var child = ChildJvm.start(dir.resolve("logs"), "node", "--print-config", "--set", "cache.max-bytes=2G")) {
