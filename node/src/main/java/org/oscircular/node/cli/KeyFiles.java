@@ -18,12 +18,17 @@ final class KeyFiles {
 
   static PublisherKey.Private readPrivate(Path file) throws IOException {
     try {
+      String text = Files.readString(file, StandardCharsets.UTF_8);
+      if (text.lines().anyMatch(l -> l.startsWith("circular-ed25519-public "))) {
+        throw new IOException(file + " is a public key; --key takes the private key written beside it by keygen"
+            + (file.toString().endsWith(".pub") ? " (" + file.toString().replaceFirst("\\.pub$", "") + ")" : ""));
+      }
       var perms = Files.getPosixFilePermissions(file);
       if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
         throw new IOException("private key " + file + " is readable by others (mode "
             + PosixFilePermissions.toString(perms) + "); run chmod 600 " + file);
       }
-      return PublisherKey.parsePrivate(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+      return PublisherKey.parsePrivate(text, file.toString());
     } catch (NoSuchFileException e) {
       throw new IOException("private key " + file + " does not exist (make one with: circular keygen --out " + file + ")");
     }

@@ -30,7 +30,8 @@ public record DirectoryOrigin(Path root) implements Origin {
       return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       if (!Files.isDirectory(root)) {
-        throw new OriginException(OriginException.Kind.UNREACHABLE, "origin directory " + root + " does not exist");
+        throw new OriginException(OriginException.Kind.UNREACHABLE, "origin directory " + root
+            + (Files.exists(root) ? " is not a directory" : " does not exist"));
       }
       throw new OriginException(OriginException.Kind.NOT_FOUND, "origin " + root + " has no " + path);
     }

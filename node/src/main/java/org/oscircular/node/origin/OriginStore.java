@@ -33,6 +33,9 @@ public final class OriginStore {
   /** Opens (and with {@code create}, makes) the origin directory. */
   public static OriginStore open(Path root, boolean create) throws IOException {
     if (create) {
+      if (Files.exists(root) && !Files.isDirectory(root)) {
+        throw new IOException("origin " + root + " is not a directory");
+      }
       Files.createDirectories(root);
     } else if (!Files.isDirectory(root)) {
       throw new NoSuchFileException(root.toString(), null, "origin directory does not exist");

@@ -284,6 +284,27 @@ class CliErrorMessagesTest {
   }
 
   @Test
+  void publishNamesAPublicKeyGivenAsKeyAndAFileGivenAsOrigin() throws Exception {
+    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
+    Path image = Files.write(dir.resolve("a.img"), new byte[4 * 4096]);
+    Path origin = dir.resolve("origin");
+    var pub = CliRun.run("publish", image.toString(), "--name", "a", "--version", "1", "--origin", origin.toString(),
+        "--key", dir.resolve("k.pub").toString());
+    assertThat(pub.exitCode()).isEqualTo(1);
+    assertThat(pub.err()).isEqualTo("circular publish: " + dir.resolve("k.pub")
+        + " is a public key; --key takes the private key written beside it by keygen (" + dir.resolve("k") + ")\n");
+    assertThat(origin).doesNotExist();
+
+    var file = CliRun.run("publish", image.toString(), "--name", "a", "--version", "1", "--origin", image.toString(),
+        "--key", dir.resolve("k").toString());
+    assertThat(file.exitCode()).isEqualTo(1);
+    assertThat(file.err()).isEqualTo("circular publish: origin " + image + " is not a directory\n");
+    var images = CliRun.run("images", image.toString(), "--trust", dir.resolve("k.pub").toString(),
+        "--state-dir", dir.resolve("s").toString());
+    assertThat(images.err()).isEqualTo("circular images: origin directory " + image + " is not a directory\n");
+  }
+
+  @Test
   void printConfigReachesTheStdoutOfARealProcess() throws Exception {
     // In-process runs write to a StringWriter; only a real process shows whether the text is flushed before exit.
     try (var child = ChildJvm.start(dir.resolve("logs"), "node", "--print-config", "--set", "cache.max-bytes=2G")) {
