@@ -53,7 +53,7 @@ public final class ImageDownloader {
     Path tmp = tempFileOf(out);
     Files.deleteIfExists(tmp);
     try {
-      try (var raf = new RandomAccessFile(tmp.toFile(), "rw")) {
+      try (var raf = openForWriting(tmp, out)) {
         raf.setLength(blob.length());
         FileChannel ch = raf.getChannel();
         List<BlockEntry> blocks = blob.blocks();
@@ -67,8 +67,14 @@ public final class ImageDownloader {
                 byte[] plain = fetchPlain(table, s, i, plainLen);
                 ByteBuffer bb = ByteBuffer.wrap(plain);
                 long pos = (long) i * table.blockSize();
-                while (bb.hasRemaining()) {
-                  ch.write(bb, pos + bb.position());
+                try {
+                  while (bb.hasRemaining()) {
+                    ch.write(bb, pos + bb.position());
+                  }
+                } catch (java.nio.channels.ClosedByInterruptException stopped) {
+                  throw stopped;
+                } catch (IOException e) { // a full disk, most likely: say which file, not only the errno text
+                  throw new IOException("cannot write " + out + ": " + e.getMessage(), e);
                 }
               }
               progress.accept(plainLen);
@@ -91,6 +97,22 @@ public final class ImageDownloader {
       Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } finally {
       Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** The partial file, or one line naming OUT and why it cannot be written (no such directory, read-only, …). */
+  private static RandomAccessFile openForWriting(Path tmp, Path out) throws IOException {
+    Path dir = tmp.getParent();
+    if (!Files.isDirectory(dir)) {
+      throw new IOException("cannot write " + out + ": directory " + dir + " does not exist");
+    }
+    try {
+      return new RandomAccessFile(tmp.toFile(), "rw");
+    } catch (java.io.FileNotFoundException e) { // its message is "PATH (reason)", PATH being the hidden temp file
+      String m = String.valueOf(e.getMessage());
+      int open = m.lastIndexOf(" (");
+      String reason = open >= 0 && m.endsWith(")") ? m.substring(open + 2, m.length() - 1) : m;
+      throw new IOException("cannot write " + out + ": " + reason, e);
     }
   }
 

@@ -305,6 +305,43 @@ class CliErrorMessagesTest {
   }
 
   @Test
+  void getIntoAFullOrMissingDirectoryNamesTheFileAndLeavesNothing() throws Exception {
+    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
+    byte[] img = new byte[1 << 20];
+    new java.util.Random(13).nextBytes(img);
+    Files.write(dir.resolve("a.img"), img);
+    Path origin = dir.resolve("origin");
+    CliRun.run("publish", dir.resolve("a.img").toString(), "--name", "a", "--version", "1", "--origin",
+        origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "64K", "--quiet").ok();
+    String[] trust = {"--trust", dir.resolve("k.pub").toString(), "--state-dir", dir.resolve("s").toString(), "--quiet"};
+
+    Path missing = dir.resolve("no-such-dir/a.img");
+    var r = CliRun.run(concat(new String[] {"get", origin.toString(), "a:1", missing.toString()}, trust));
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("circular get: cannot write " + missing + ": directory " + missing.getParent()
+        + " does not exist\n");
+
+    org.oscircular.node.testing.Root.require("a small tmpfs that get fills");
+    Path small = Files.createDirectories(dir.resolve("small"));
+    org.oscircular.node.testing.Root.run("mount", "-t", "tmpfs", "-o", "size=256k", "get-full-test", small.toString());
+    try {
+      Path out = small.resolve("a.img");
+      var full = CliRun.run(concat(new String[] {"get", origin.toString(), "a:1", out.toString()}, trust));
+      assertThat(full.exitCode()).isEqualTo(1);
+      assertThat(full.err()).isEqualTo("circular get: cannot write " + out + ": No space left on device\n");
+      try (var left = Files.list(small)) {
+        assertThat(left).isEmpty();
+      }
+    } finally {
+      org.oscircular.node.testing.Root.unmount(small);
+    }
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
+  }
+
+  @Test
   void printConfigReachesTheStdoutOfARealProcess() throws Exception {
     // In-process runs write to a StringWriter; only a real process shows whether the text is flushed before exit.
     try (var child = ChildJvm.start(dir.resolve("logs"), "node", "--print-config", "--set", "cache.max-bytes=2G")) {
