@@ -337,6 +337,37 @@ class CliErrorMessagesTest {
     }
   }
 
+  @Test
+  void publishIntoAFullOriginSaysNothingWasPublishedAndGcCleansUp() throws Exception {
+    org.oscircular.node.testing.Root.require("a small tmpfs that publish fills");
+    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
+    byte[] first = new byte[128 << 10];
+    new java.util.Random(14).nextBytes(first);
+    Files.write(dir.resolve("first.img"), first);
+    byte[] big = new byte[1 << 20];
+    new java.util.Random(15).nextBytes(big);
+    Files.write(dir.resolve("big.img"), big);
+    Path small = Files.createDirectories(dir.resolve("small"));
+    org.oscircular.node.testing.Root.run("mount", "-t", "tmpfs", "-o", "size=512k", "publish-full-test", small.toString());
+    try {
+      Path origin = small.resolve("origin");
+      String[] common = {"--origin", origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "64K",
+          "--codec", "none", "--quiet"};
+      CliRun.run(concat(new String[] {"publish", dir.resolve("first.img").toString(), "--name", "a", "--version", "1"},
+          common)).ok();
+      byte[] catalog = Files.readAllBytes(origin.resolve("catalog"));
+      var r = CliRun.run(concat(new String[] {"publish", dir.resolve("big.img").toString(), "--name", "a",
+          "--version", "2"}, common));
+      assertThat(r.exitCode()).isEqualTo(1);
+      assertThat(r.err()).isEqualTo("circular publish: origin " + origin + " is full (No space left on device);"
+          + " nothing was published, and 'circular gc " + origin + "' removes the blocks already written\n");
+      assertThat(Files.readAllBytes(origin.resolve("catalog"))).isEqualTo(catalog);
+      assertThat(CliRun.run("gc", origin.toString()).ok().out()).contains("kept 2 used by live versions");
+    } finally {
+      org.oscircular.node.testing.Root.unmount(small);
+    }
+  }
+
   private static String[] concat(String[] a, String[] b) {
     return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
   }
