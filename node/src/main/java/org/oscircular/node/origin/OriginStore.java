@@ -32,13 +32,17 @@ public final class OriginStore {
 
   /** Opens (and with {@code create}, makes) the origin directory. */
   public static OriginStore open(Path root, boolean create) throws IOException {
+    if (root.toString().matches("(?i)^(https?|ftp):/.*")) { // a Path keeps one slash of "http://"
+      throw new IOException("this command writes the origin directory on the publishing machine, not a URL: got '"
+          + root.toString().replaceFirst(":/", "://") + "'");
+    }
     if (create) {
       if (Files.exists(root) && !Files.isDirectory(root)) {
         throw new IOException("origin " + root + " is not a directory");
       }
       Files.createDirectories(root);
     } else if (!Files.isDirectory(root)) {
-      throw new NoSuchFileException(root.toString(), null, "origin directory does not exist");
+      throw new IOException("origin directory " + root + " does not exist");
     }
     if (!Files.isDirectory(root)) {
       throw new IOException("origin " + root + " is not a directory");

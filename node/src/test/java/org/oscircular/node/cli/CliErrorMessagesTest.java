@@ -368,6 +368,24 @@ class CliErrorMessagesTest {
     }
   }
 
+  @Test
+  void theOriginWritingCommandsSayTheyTakeADirectoryNotAUrl() throws Exception {
+    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
+    String key = dir.resolve("k").toString();
+    String url = "http://127.0.0.1:9/";
+    var gc = CliRun.run("gc", url);
+    assertThat(gc.exitCode()).isEqualTo(1);
+    assertThat(gc.err()).isEqualTo("circular gc: this command writes the origin directory on the publishing machine,"
+        + " not a URL: got 'http://127.0.0.1:9'\n");
+    var retire = CliRun.run("retire", url, "a:1", "--key", key);
+    assertThat(retire.err()).startsWith("circular retire: this command writes the origin directory");
+    Path missing = dir.resolve("no-origin");
+    var resign = CliRun.run("resign", missing.toString(), "--key", key);
+    assertThat(resign.exitCode()).isEqualTo(1);
+    assertThat(resign.err()).isEqualTo("circular resign: origin directory " + missing + " does not exist\n");
+    assertThat(missing).doesNotExist();
+  }
+
   private static String[] concat(String[] a, String[] b) {
     return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
   }
