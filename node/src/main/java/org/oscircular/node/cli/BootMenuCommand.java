@@ -50,7 +50,14 @@ final class BootMenuCommand implements Callable<Integer> {
       var archive = Archive.open(origins, store, options.trustedKeys(), fetch,
           InstantSource.system(), Sleeper.SYSTEM, pool);
       var host = HostPort.parse(node);
-      String menu = BootMenu.render(new BootImages(archive).versions(),
+      var bootable = new BootImages(archive).versions();
+      if (preselect != null && bootable.stream().noneMatch(v -> v.id().equals(preselect))) {
+        // The HTTP menu falls back to the newest version for an unknown ?default= (a machine must still boot);
+        // typed here, it is a mistake to report.
+        throw new IllegalArgumentException("--default " + preselect + " is not a bootable version (bootable: "
+            + (bootable.isEmpty() ? "none" : String.join(", ", bootable.stream().map(v -> v.id()).toList())) + ")");
+      }
+      String menu = BootMenu.render(bootable,
           new BootMenu.Node("http://" + node, host.getHostString(), nbdPort),
           Optional.ofNullable(preselect), java.time.Duration.ofSeconds(5));
       spec.commandLine().getOut().print(menu);

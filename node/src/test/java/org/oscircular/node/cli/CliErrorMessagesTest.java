@@ -386,6 +386,22 @@ class CliErrorMessagesTest {
     assertThat(missing).doesNotExist();
   }
 
+  @Test
+  void bootMenuRefusesADefaultThatIsNotBootable() throws Exception {
+    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
+    Path image = Files.write(dir.resolve("a.img"), new byte[4 * 4096]);
+    Path kernel = Files.write(dir.resolve("vmlinuz"), new byte[] {1, 2, 3});
+    Path origin = dir.resolve("origin");
+    CliRun.run("publish", image.toString(), "--name", "a", "--version", "1", "--origin", origin.toString(),
+        "--key", dir.resolve("k").toString(), "--block-size", "4K", "--kernel", kernel.toString(), "--quiet").ok();
+    String[] common = {"--trust", dir.resolve("k.pub").toString(), "--cache", dir.resolve("cache").toString()};
+    assertThat(CliRun.run(concat(new String[] {"boot-menu", origin.toString(), "--default", "a:1"}, common)).ok().out())
+        .contains("nbdroot=127.0.0.1:10809/a:1");
+    var r = CliRun.run(concat(new String[] {"boot-menu", origin.toString(), "--default", "a:2"}, common));
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("circular boot-menu: --default a:2 is not a bootable version (bootable: a:1)\n");
+  }
+
   private static String[] concat(String[] a, String[] b) {
     return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
   }
