@@ -75,6 +75,7 @@ final class MountCommand implements Callable<Integer> {
         System.err.println("circular mount: " + e.getMessage());
         code = 1;
       } finally {
+        boolean unmounted = code == 0;
         timer.shutdownNow();
         background.shutdownNow();
         try {
@@ -84,7 +85,9 @@ final class MountCommand implements Callable<Integer> {
           code = 1;
         }
         origins.forEach(Origin::close);
-        System.err.println("circular mount: unmounted " + mountPoint);
+        if (unmounted) {
+          System.err.println("circular mount: unmounted " + mountPoint);
+        }
         System.err.flush();
         stopped.countDown();
       }

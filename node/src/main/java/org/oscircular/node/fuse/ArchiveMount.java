@@ -149,13 +149,18 @@ public final class ArchiveMount implements AutoCloseable {
     return mountPoint;
   }
 
-  /** Unmounts; waits up to 10 s for the FUSE loop to end. */
+  /**
+   * Unmounts; waits up to 10 s for the FUSE loop to end. libfuse unmounts lazily (as {@code umount -l}): a mount
+   * still in use (a loop device, an open file) leaves the tree at once but its loop runs on; then this fails.
+   */
   @Override
   public void close() throws IOException {
     try {
       fuse.close();
     } catch (TimeoutException e) {
-      throw new IOException("unmounting " + mountPoint + " timed out: " + e.getMessage(), e);
+      throw new IOException(mountPoint + " was still in use (a loop device or an open file): it is detached from the"
+          + " directory tree, and whatever still uses it gets I/O errors from now on (losetup -d it, close the files)",
+          e);
     }
   }
 }
