@@ -9,11 +9,12 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.oscircular.node.cache.LentBytes;
@@ -245,7 +246,7 @@ final class NbdConnection extends ByteToMessageDecoder {
     }
     answerInfo(ctx, info, e, size);
     try {
-      callDecode(ctx, internalBuffer(), new java.util.ArrayList<>()); // what arrived while waiting
+      callDecode(ctx, internalBuffer(), new ArrayList<>()); // what arrived while waiting
     } catch (RuntimeException ex) {
       exceptionCaught(ctx, ex);
       return;

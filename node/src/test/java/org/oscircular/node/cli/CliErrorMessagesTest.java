@@ -6,8 +6,10 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -15,8 +17,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.oscircular.node.testing.Await;
 import org.oscircular.node.testing.ChildJvm;
 import org.oscircular.node.testing.CliRun;
+import org.oscircular.node.testing.NginxOrigin;
+import org.oscircular.node.testing.Root;
 import picocli.CommandLine;
 
 /** What a user sees when asking for help or getting something wrong: one line, the command's name, exit 1. */
@@ -121,13 +126,7 @@ class CliErrorMessagesTest {
 
   @Test
   void verifyOfACorruptBlockLogsOneLinePerProblemFromARealProcess() throws Exception {
-    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
-    byte[] img = new byte[1 << 20];
-    new java.util.Random(5).nextBytes(img);
-    Files.write(dir.resolve("a.img"), img);
-    Path origin = dir.resolve("origin");
-    CliRun.run("publish", dir.resolve("a.img").toString(), "--name", "a", "--version", "1", "--origin",
-        origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "64K", "--quiet").ok();
+    Path origin = publishA(random(1 << 20, 5), "--block-size", "64K");
     Path block;
     try (var files = Files.walk(origin.resolve("blocks"))) {
       block = files.filter(Files::isRegularFile).findFirst().orElseThrow();
@@ -172,11 +171,7 @@ class CliErrorMessagesTest {
 
   @Test
   void aCatalogValidityOfZeroIsRefusedAndTheCatalogStaysAsItWas() throws Exception {
-    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
-    Files.write(dir.resolve("a.img"), new byte[4 * 4096]);
-    Path origin = dir.resolve("origin");
-    CliRun.run("publish", dir.resolve("a.img").toString(), "--name", "a", "--version", "1", "--origin",
-        origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "4K", "--quiet").ok();
+    Path origin = publishA(new byte[4 * 4096], "--block-size", "4K");
     byte[] catalog = Files.readAllBytes(origin.resolve("catalog"));
 
     var r = CliRun.run("resign", origin.toString(), "--key", dir.resolve("k").toString(), "--catalog-valid", "0s");
@@ -199,23 +194,16 @@ class CliErrorMessagesTest {
 
   @Test
   void anInterruptedGetLeavesNeitherTheFileNorItsPartialCopy() throws Exception {
-    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
-    byte[] img = new byte[4 << 20];
-    new java.util.Random(11).nextBytes(img);
-    Files.write(dir.resolve("a.img"), img);
-    Path origin = dir.resolve("origin");
-    CliRun.run("publish", dir.resolve("a.img").toString(), "--name", "a", "--version", "1", "--origin",
-        origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "64K", "--codec", "none", "--quiet")
-        .ok();
+    Path origin = publishA(random(4 << 20, 11), "--block-size", "64K", "--codec", "none");
     Path out = dir.resolve("got.img");
     Path partial = dir.resolve(".tmp-got.img");
     // 4 MiB at 2 x 256 KiB/s: the download is still running when it is stopped
-    try (var nginx = org.oscircular.node.testing.NginxOrigin.start(origin, "limit_rate 256k;");
+    try (var nginx = NginxOrigin.start(origin, "limit_rate 256k;");
         var child = ChildJvm.start(dir.resolve("logs"), "get", nginx.url(), "a:1", out.toString(), "--quiet",
             "--parallel", "2", "--trust", dir.resolve("k.pub").toString(), "--state-dir", dir.resolve("s").toString())) {
-      org.oscircular.node.testing.Await.atMost(java.time.Duration.ofSeconds(30))
+      Await.atMost(Duration.ofSeconds(30))
           .until("get to write its partial file", () -> Files.exists(partial));
-      child.terminate(java.time.Duration.ofSeconds(20)); // SIGTERM: what Ctrl-C does too, shutdown hooks and exit
+      child.terminate(Duration.ofSeconds(20)); // SIGTERM: what Ctrl-C does too, shutdown hooks and exit
     }
     assertThat(out).doesNotExist();
     assertThat(partial).doesNotExist();
@@ -223,24 +211,17 @@ class CliErrorMessagesTest {
 
   @Test
   void anInterruptedPinSaysHowToResumeAndTheNextRunFinishes() throws Exception {
-    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
-    byte[] img = new byte[4 << 20];
-    new java.util.Random(12).nextBytes(img);
-    Files.write(dir.resolve("a.img"), img);
-    Path origin = dir.resolve("origin");
-    CliRun.run("publish", dir.resolve("a.img").toString(), "--name", "a", "--version", "1", "--origin",
-        origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "64K", "--codec", "none", "--quiet")
-        .ok();
+    Path origin = publishA(random(4 << 20, 12), "--block-size", "64K", "--codec", "none");
     String cache = dir.resolve("cache").toString();
     String trust = dir.resolve("k.pub").toString();
-    try (var nginx = org.oscircular.node.testing.NginxOrigin.start(origin, "limit_rate 128k;")) {
+    try (var nginx = NginxOrigin.start(origin, "limit_rate 128k;")) {
       String[] pin = {"pin", nginx.url(), "a:1", "--quiet", "--cache", cache, "--trust", trust,
           "--set", "fetch.origin-connections=2"};
       try (var child = ChildJvm.start(dir.resolve("logs"), pin)) {
         // 4 MiB at 2 x 128 KiB/s takes 16 s: stop it once the first blocks came in
-        org.oscircular.node.testing.Await.atMost(java.time.Duration.ofSeconds(30)).until("the first blocks",
+        Await.atMost(Duration.ofSeconds(30)).until("the first blocks",
             () -> nginx.accessLog().stream().filter(l -> l.contains("/blocks/")).count() >= 2);
-        assertThat(child.terminate(java.time.Duration.ofSeconds(20))).isNotZero();
+        assertThat(child.terminate(Duration.ofSeconds(20))).isNotZero();
         assertThat(child.err()).contains("circular pin: interrupted; what was fetched stays cached, run the same"
             + " command again to fetch the rest\n");
       }
@@ -252,28 +233,20 @@ class CliErrorMessagesTest {
 
   @Test
   void aNodeStoppedWithSigtermExitsZeroSoSystemdCountsItAsAStop() throws Exception {
-    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
-    Files.write(dir.resolve("a.img"), new byte[4 * 4096]);
-    Path origin = dir.resolve("origin");
-    CliRun.run("publish", dir.resolve("a.img").toString(), "--name", "a", "--version", "1", "--origin",
-        origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "4K", "--quiet").ok();
+    Path origin = publishA(new byte[4 * 4096], "--block-size", "4K");
     try (var child = ChildJvm.start(dir.resolve("logs"), "node", "--set", "node.data-dir=" + dir.resolve("data"),
         "--set", "origins=" + origin, "--set", "trust.file=" + dir.resolve("k.pub"), "--set", "p2p.listen=",
         "--set", "nbd.listen=", "--set", "metrics.listen=", "--set", "mdns.enabled=false")) {
-      child.awaitOutput(o -> o.contains(" up; "), java.time.Duration.ofSeconds(40));
-      assertThat(child.terminate(java.time.Duration.ofSeconds(20))).as(child.err()).isZero();
+      child.awaitOutput(o -> o.contains(" up; "), Duration.ofSeconds(40));
+      assertThat(child.terminate(Duration.ofSeconds(20))).as(child.err()).isZero();
       assertThat(child.err()).endsWith("circular node: stopped\n");
     }
   }
 
   @Test
   void anHttpsUrlForAPlainHttpOriginSaysSoInsteadOfDumpingTheAnswerInHex() throws Exception {
-    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
-    Files.write(dir.resolve("a.img"), new byte[4 * 4096]);
-    Path origin = dir.resolve("origin");
-    CliRun.run("publish", dir.resolve("a.img").toString(), "--name", "a", "--version", "1", "--origin",
-        origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "4K", "--quiet").ok();
-    try (var nginx = org.oscircular.node.testing.NginxOrigin.serve(origin)) {
+    Path origin = publishA(new byte[4 * 4096], "--block-size", "4K");
+    try (var nginx = NginxOrigin.serve(origin)) {
       String https = nginx.url().replaceFirst("^http://", "https://");
       var r = CliRun.run("images", https, "--trust", dir.resolve("k.pub").toString(),
           "--state-dir", dir.resolve("s").toString());
@@ -306,13 +279,7 @@ class CliErrorMessagesTest {
 
   @Test
   void getIntoAFullOrMissingDirectoryNamesTheFileAndLeavesNothing() throws Exception {
-    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
-    byte[] img = new byte[1 << 20];
-    new java.util.Random(13).nextBytes(img);
-    Files.write(dir.resolve("a.img"), img);
-    Path origin = dir.resolve("origin");
-    CliRun.run("publish", dir.resolve("a.img").toString(), "--name", "a", "--version", "1", "--origin",
-        origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "64K", "--quiet").ok();
+    Path origin = publishA(random(1 << 20, 13), "--block-size", "64K");
     String[] trust = {"--trust", dir.resolve("k.pub").toString(), "--state-dir", dir.resolve("s").toString(), "--quiet"};
 
     Path missing = dir.resolve("no-such-dir/a.img");
@@ -321,9 +288,9 @@ class CliErrorMessagesTest {
     assertThat(r.err()).isEqualTo("circular get: cannot write " + missing + ": directory " + missing.getParent()
         + " does not exist\n");
 
-    org.oscircular.node.testing.Root.require("a small tmpfs that get fills");
+    Root.require("a small tmpfs that get fills");
     Path small = Files.createDirectories(dir.resolve("small"));
-    org.oscircular.node.testing.Root.run("mount", "-t", "tmpfs", "-o", "size=256k", "get-full-test", small.toString());
+    Root.run("mount", "-t", "tmpfs", "-o", "size=256k", "get-full-test", small.toString());
     try {
       Path out = small.resolve("a.img");
       var full = CliRun.run(concat(new String[] {"get", origin.toString(), "a:1", out.toString()}, trust));
@@ -333,22 +300,22 @@ class CliErrorMessagesTest {
         assertThat(left).isEmpty();
       }
     } finally {
-      org.oscircular.node.testing.Root.unmount(small);
+      Root.unmount(small);
     }
   }
 
   @Test
   void publishIntoAFullOriginSaysNothingWasPublishedAndGcCleansUp() throws Exception {
-    org.oscircular.node.testing.Root.require("a small tmpfs that publish fills");
+    Root.require("a small tmpfs that publish fills");
     CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
     byte[] first = new byte[128 << 10];
-    new java.util.Random(14).nextBytes(first);
+    new Random(14).nextBytes(first);
     Files.write(dir.resolve("first.img"), first);
     byte[] big = new byte[1 << 20];
-    new java.util.Random(15).nextBytes(big);
+    new Random(15).nextBytes(big);
     Files.write(dir.resolve("big.img"), big);
     Path small = Files.createDirectories(dir.resolve("small"));
-    org.oscircular.node.testing.Root.run("mount", "-t", "tmpfs", "-o", "size=512k", "publish-full-test", small.toString());
+    Root.run("mount", "-t", "tmpfs", "-o", "size=512k", "publish-full-test", small.toString());
     try {
       Path origin = small.resolve("origin");
       String[] common = {"--origin", origin.toString(), "--key", dir.resolve("k").toString(), "--block-size", "64K",
@@ -364,7 +331,7 @@ class CliErrorMessagesTest {
       assertThat(Files.readAllBytes(origin.resolve("catalog"))).isEqualTo(catalog);
       assertThat(CliRun.run("gc", origin.toString()).ok().out()).contains("kept 2 used by live versions");
     } finally {
-      org.oscircular.node.testing.Root.unmount(small);
+      Root.unmount(small);
     }
   }
 
@@ -414,5 +381,23 @@ class CliErrorMessagesTest {
       assertThat(child.process().exitValue()).as(child.err()).isZero();
       assertThat(child.out()).contains("cache.max-bytes = 2G    # --set\n").contains("node.role = client    # ");
     }
+  }
+
+  /** Publishes {@code img} as a:1 into DIR/origin, signed with a new key DIR/k; returns the origin. */
+  private Path publishA(byte[] img, String... options) throws Exception {
+    CliRun.run("keygen", "--out", dir.resolve("k").toString()).ok();
+    Files.write(dir.resolve("a.img"), img);
+    Path origin = dir.resolve("origin");
+    List<String> args = new ArrayList<>(List.of("publish", dir.resolve("a.img").toString(), "--name", "a",
+        "--version", "1", "--origin", origin.toString(), "--key", dir.resolve("k").toString(), "--quiet"));
+    args.addAll(List.of(options));
+    CliRun.run(args.toArray(String[]::new)).ok();
+    return origin;
+  }
+
+  private static byte[] random(int size, long seed) {
+    byte[] b = new byte[size];
+    new Random(seed).nextBytes(b);
+    return b;
   }
 }
