@@ -46,8 +46,10 @@ if [ -z "${JAR:-}" ] && { [ ! -f "$jar" ] || [ -n "${REBUILD:-}" ]; }; then
   (cd "$root" && ./mvnw -q -B -ntp -DskipTests -pl node -am package) >&2
 fi
 circular() { "$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" -jar "$jar" "$@"; }
-# BENCH_JAVA_OPTS: extra JVM options for the measured processes (mount, pin), e.g. -XX:AOTCache=FILE.
-circular_measured() { "$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" \
+# The measured processes (mount, pin) start as bin/circular starts them: from this jar's AOT cache when
+# bin/train-aot has written it. BENCH_JAVA_OPTS: extra JVM options for them (-XX:AOTMode=off: no cache).
+aot_cache_opts "$jar" "${BENCH_JAVA_OPTS:-}"
+circular_measured() { "$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" "${AOT_CACHE_OPTS[@]}" \
   ${BENCH_JAVA_OPTS:-} -jar "$jar" "$@"; }
 
 img="$work/image-${size_mib}m.img"
@@ -124,7 +126,7 @@ url="http://127.0.0.1:$port/"
 for _ in $(seq 100); do curl -sf -o /dev/null "${url}catalog" && break; sleep 0.1; done
 
 start_mount() { # CACHE_DIR
-  "$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" ${BENCH_JAVA_OPTS:-} -jar "$jar" \
+  "$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" "${AOT_CACHE_OPTS[@]}" ${BENCH_JAVA_OPTS:-} -jar "$jar" \
     mount "$url" "$mnt" --cache "$1" --trust "$trust" --set "fetch.origin-connections=$conns" \
     --set fetch.readahead-blocks=16 >"$work/mount.log" 2>&1 &
   mount_pid=$!
@@ -246,6 +248,9 @@ if part warm; then
   stop_mount
 fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+if [ ${#AOT_CACHE_OPTS[@]} -gt 0 ]; then jvm_desc="the AOT cache of this jar ($(basename "$(aot_cache_of "$jar")"))"
+else jvm_desc="no AOT cache (bin/train-aot writes it)"; fi
+jvm_desc="$jvm_desc${BENCH_JAVA_OPTS:+, BENCH_JAVA_OPTS=$BENCH_JAVA_OPTS}"
 ncpu=$(nproc)
 # ceiling CURL_MS CURL_CPU NGINX_CPU NEED_CPU CAT_CPU: the best ratio to curl any client can reach on $ncpu CPUs
 ceiling() { awk -v u="$1" -v uc="$2" -v g="$3" -v w="$4" -v k="$5" -v n="$ncpu" 'BEGIN {
@@ -259,7 +264,7 @@ m_warm=$(median "${warm[@]:-0}"); m_raw=$(median "${raw[@]:-0}"); m_re=$(median 
 awk -v s="$size_mib" -v st="$stored_mib" -v n="$nblocks" -v r="$runs" -v c="$conns" -v parts="$parts" \
   -v mc="$m_cold" -v mu="$m_curl" -v mw="$m_warm" -v mr="$m_raw" -v me="$m_re" -v mp="$m_pin" \
   -v tc="${cold[*]}" -v tu="${curlt[*]}" -v tw="${warm[*]}" -v tr="${raw[*]}" -v te="${reread[*]}" -v tp="${pint[*]}" \
-  -v lb="$load_before" -v la="$load_after" -v cc="${coldcpu[*]}" -v uc="${curlcpu[*]}" -v pc="${pincpu[*]}" \
+  -v lb="$load_before" -v la="$load_after" -v jvm="$jvm_desc" -v cc="${coldcpu[*]}" -v uc="${curlcpu[*]}" -v pc="${pincpu[*]}" \
   -v mcc="$(median "${coldcpu[@]:-0}")" -v muc="$(median "${curlcpu[@]}")" -v mpc="$(median "${pincpu[@]:-0}")" \
   -v wc="${warmcpu[*]}" -v mwc="$(median "${warmcpu[@]:-0}")" -v mwk="$(median "${warmcat[@]:-0}")" \
   -v mec="$(median "${rereadcpu[@]:-0}")" -v mrc="$(median "${rawcpu[@]:-0}")" \
@@ -271,6 +276,7 @@ awk -v s="$size_mib" -v st="$stored_mib" -v n="$nblocks" -v r="$runs" -v c="$con
   -v tkn="${runneed[*]}" -v tkk="${runcat[*]}" -v tkce="${runceil[*]}" -v mkce="$(median "${runceil[@]:-0}")" 'BEGIN {
   printf "image: %d MiB ext4, %d stored blocks (%d MiB zstd), %d runs, %d connections\n", s, n, st, r, c
   printf "load average (1, 5, 15 min): before %s, after %s\n", lb, la
+  printf "JVM of the measured processes: %s\n", jvm
   if (index(parts, ",warm,")) {
     printf "warm (ms): FUSE cat [%s]  raw cat from page cache [%s]  FUSE re-read from page cache [%s]\n", tw, tr, te
     printf "median warm, FUSE file in the page cache (a re-read; kernel_cache keeps pages across opens): %d ms (%.0f MiB/s), raw cat %d ms, ratio %.2fx (target >= 0.5x)\n", me, s*1000/me, mr, mr/me

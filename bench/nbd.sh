@@ -47,7 +47,10 @@ circular pin "$origin" bench:1 --cache "$cache" --trust "$key.pub" --quiet >&2
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-circular_bg() { exec "$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" \
+# The servers start as bin/circular starts them: from this jar's AOT cache when bin/train-aot has written
+# it. BENCH_JAVA_OPTS: extra JVM options for them (-XX:AOTMode=off: no cache).
+aot_cache_opts "$jar" "${BENCH_JAVA_OPTS:-}"
+circular_bg() { exec "$JAVA_HOME/bin/java" "${AOT_JAVA_OPTS[@]}" "${AOT_CACHE_OPTS[@]}" \
   ${BENCH_JAVA_OPTS:-} -jar "$jar" "$@"; }
 circular_bg nbd "$origin" --cache "$cache" --trust "$key.pub" --listen "127.0.0.1:$port0" \
   >"$work/archive.log" 2>&1 &
@@ -89,6 +92,8 @@ median() { printf '%s\n' $1 | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(N
 base_median=$(median "${times[2]}")
 echo "nbdcopy of a $size_mib MiB image, warm, $runs runs each after ${WARMUP:-2} untimed passes"
 echo "load average (1, 5, 15 min): before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ ${#AOT_CACHE_OPTS[@]} -gt 0 ]; then echo "JVM of the servers: the AOT cache of this jar ($(basename "$(aot_cache_of "$jar")"))${BENCH_JAVA_OPTS:+, BENCH_JAVA_OPTS=$BENCH_JAVA_OPTS}"
+else echo "JVM of the servers: no AOT cache (bin/train-aot writes it)${BENCH_JAVA_OPTS:+, BENCH_JAVA_OPTS=$BENCH_JAVA_OPTS}"; fi
 for k in 0 1 2; do
   m=$(median "${times[$k]}")
   c=$(( $(cpu "${pids[$k]}") - cpu0[k] ))
