@@ -4,13 +4,17 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 import org.oscircular.node.cache.RocksBlockStore;
 import org.oscircular.node.fetch.BlockFetcher;
 import org.oscircular.node.fetch.FetchConfig;
 import org.oscircular.node.fetch.Origin;
+import org.oscircular.node.fetch.OriginException;
 import org.oscircular.node.fetch.Sleeper;
 import org.oscircular.protocol.format.Catalog;
 import org.oscircular.protocol.format.CatalogCodec;
@@ -73,7 +77,7 @@ public final class Archive {
    */
   public static Archive open(List<Origin> origins, RocksBlockStore store, TrustedKeys trust, FetchConfig config,
       InstantSource clock, Sleeper sleeper, Executor background,
-      java.util.function.Function<BlockFetcher, BlockSource> sources) throws IOException {
+      Function<BlockFetcher, BlockSource> sources) throws IOException {
     var fetcher = new BlockFetcher(origins, config, sleeper);
     BlockSource source = sources.apply(fetcher);
     // One cache may serve several archives: catalog state is kept per primary origin.
@@ -114,7 +118,7 @@ public final class Archive {
 
   /** One failure of an origin for a message: origin errors name their origin already, format errors do not. */
   private static String why(Origin o, IOException e) {
-    return e instanceof org.oscircular.node.fetch.OriginException ? e.getMessage() : o.describe() + ": " + e.getMessage();
+    return e instanceof OriginException ? e.getMessage() : o.describe() + ": " + e.getMessage();
   }
 
   private static BlockLoader loader(RocksBlockStore store, BlockSource source, FetchConfig config, Executor background) {
@@ -164,12 +168,12 @@ public final class Archive {
    * it keeps working from there.
    */
   private void dropDecodedOfTablesLeaving(Catalog before, Catalog after) {
-    var kept = new java.util.HashSet<String>();
+    var kept = new HashSet<String>();
     for (Catalog.Entry e : after.entries()) {
-      kept.add(java.util.HexFormat.of().formatHex(e.tableDigest()));
+      kept.add(HexFormat.of().formatHex(e.tableDigest()));
     }
     for (Catalog.Entry e : before.entries()) {
-      if (!kept.contains(java.util.HexFormat.of().formatHex(e.tableDigest()))) {
+      if (!kept.contains(HexFormat.of().formatHex(e.tableDigest()))) {
         store.decoded().remove(e.tableDigest());
       }
     }
@@ -188,7 +192,7 @@ public final class Archive {
   /** The verified table of a version: from the cache, or fetched, verified and cached. */
   public ImageTable table(Catalog.Entry entry) throws IOException {
     // Keyed by the table's SHA-256 (from the signed catalog): content-addressed, so archives never collide.
-    String key = "table/" + java.util.HexFormat.of().formatHex(entry.tableDigest());
+    String key = "table/" + HexFormat.of().formatHex(entry.tableDigest());
     var cached = store.document(key);
     if (cached.isPresent()) {
       try {
@@ -249,7 +253,7 @@ public final class Archive {
   }
 
   private static String readerKey(Catalog.Entry entry) {
-    return entry.id() + "@" + java.util.HexFormat.of().formatHex(entry.tableDigest());
+    return entry.id() + "@" + HexFormat.of().formatHex(entry.tableDigest());
   }
 
   public BlockLoader blocks() {

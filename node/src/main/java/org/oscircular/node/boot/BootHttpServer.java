@@ -31,9 +31,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.oscircular.node.net.SocketErrors;
 
 /**
  * The node's network-boot endpoint: {@code GET /boot/menu.ipxe} (the iPXE menu, optionally
@@ -82,7 +84,7 @@ public final class BootHttpServer implements AutoCloseable {
       return new BootHttpServer(group, ch);
     } catch (Exception e) { // Netty's bind failure is a checked IOException thrown without a declaration
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-      throw org.oscircular.node.net.SocketErrors.listenFailure("HTTP", address, e);
+      throw SocketErrors.listenFailure("HTTP", address, e);
     }
   }
 
@@ -181,7 +183,7 @@ public final class BootHttpServer implements AutoCloseable {
       }
       try {
         work.execute(job);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+      } catch (RejectedExecutionException e) {
         send(ctx, text(HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down\n"), false);
       }
     }

@@ -3,9 +3,15 @@ package org.oscircular.node.cache;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -15,10 +21,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.zip.CRC32C;
 import org.oscircular.protocol.format.BlockEntry;
 import org.oscircular.protocol.format.BlockName;
 import org.oscircular.protocol.format.BlockVerifier;
+import org.oscircular.protocol.format.Digests;
 import org.oscircular.protocol.format.FormatException;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
@@ -84,7 +97,7 @@ public final class RocksBlockStore implements AutoCloseable {
    * in-memory CRC-32C of verified bytes instead, which covers the same damage and more.
    */
   /** Native calls hold the read side; {@link #close} takes the write side, so it never frees RocksDB under a call. */
-  private final java.util.concurrent.locks.ReentrantReadWriteLock guard = new java.util.concurrent.locks.ReentrantReadWriteLock();
+  private final ReentrantReadWriteLock guard = new ReentrantReadWriteLock();
   private volatile boolean closed;
   private final ReadOptions blockReads = new ReadOptions().setVerifyChecksums(false);
 
@@ -100,7 +113,7 @@ public final class RocksBlockStore implements AutoCloseable {
    * cheaper than SHA-256); otherwise the bytes are hashed in full. The first read of each block after
    * open always hashes.
    */
-  private final Map<BlockName, Verified> verified = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<BlockName, Verified> verified = new ConcurrentHashMap<>();
   /**
    * The keys of {@code lru}, readable without the lock (readahead asks for every block it passes). A name
    * is added only after its block's batch is written, so a name missing here is a block that {@link #get}
@@ -108,10 +121,9 @@ public final class RocksBlockStore implements AutoCloseable {
    * files). A block whose insert is finishing this moment may be reported missing; the loader then finds it
    * in flight or fetches it again.
    */
-  private final Set<BlockName> present = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<BlockName> present = ConcurrentHashMap.newKeySet();
   /** Told the name of every block newly stored (e.g. to announce it in the DHT); called outside the lock. */
-  private final List<java.util.function.Consumer<BlockName>> storedListeners =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Consumer<BlockName>> storedListeners = new CopyOnWriteArrayList<>();
   private long totalBytes;
   private long tick;
   /** Whether compactions collect blob garbage now; guarded by {@code this} (see {@link #checkBlobGarbage}). */
@@ -132,24 +144,24 @@ public final class RocksBlockStore implements AutoCloseable {
 
     boolean matches(BlockEntry.Stored entry, byte[] stored) {
       return stored.length == length && entry.storedLength() == length
-          && java.security.MessageDigest.isEqual(sha256, entry.sha256()) && crc32c(stored) == crc;
+          && MessageDigest.isEqual(sha256, entry.sha256()) && crc32c(stored) == crc;
     }
 
     boolean matches(BlockEntry.Stored entry, ByteBuffer stored) {
       return stored.remaining() == length && entry.storedLength() == length
-          && java.security.MessageDigest.isEqual(sha256, entry.sha256()) && crc32c(stored) == crc;
+          && MessageDigest.isEqual(sha256, entry.sha256()) && crc32c(stored) == crc;
     }
   }
 
   static int crc32c(byte[] b) {
-    var crc = new java.util.zip.CRC32C();
+    var crc = new CRC32C();
     crc.update(b, 0, b.length);
     return (int) crc.getValue();
   }
 
   /** CRC-32C of the bytes between position and limit; the position does not move. */
   static int crc32c(ByteBuffer b) {
-    var crc = new java.util.zip.CRC32C();
+    var crc = new CRC32C();
     crc.update(b.duplicate());
     return (int) crc.getValue();
   }
@@ -203,8 +215,8 @@ public final class RocksBlockStore implements AutoCloseable {
     }
     try {
       Files.createDirectories(dir);
-    } catch (java.nio.file.FileSystemException e) {
-      String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+    } catch (FileSystemException e) {
+      String why = e instanceof AccessDeniedException ? "permission denied"
           : e.getReason() != null ? e.getReason() : e.getClass().getSimpleName();
       throw new IOException("cannot create cache directory " + dir + ": " + why, e);
     }
@@ -227,7 +239,7 @@ public final class RocksBlockStore implements AutoCloseable {
         throw e;
       }
       try {
-        store.decoded = DecodedBlocks.open(dir, config.decodedDiskBytes(), java.time.InstantSource.system());
+        store.decoded = DecodedBlocks.open(dir, config.decodedDiskBytes(), InstantSource.system());
       } catch (IOException e) {
         store.close();
         throw new IOException("cannot open the decoded tier of cache " + dir + ": " + e.getMessage(), e);
@@ -293,7 +305,7 @@ public final class RocksBlockStore implements AutoCloseable {
       try (RocksIterator it = db.newIterator(handles.get(2))) {
         for (var e : pinnedSizes.entrySet()) {
           it.seek(e.getKey().sha1());
-          if (it.isValid() && java.util.Arrays.equals(it.key(), e.getKey().sha1())) {
+          if (it.isValid() && Arrays.equals(it.key(), e.getKey().sha1())) {
             pinnedBytes += e.getValue();
           }
         }
@@ -502,14 +514,14 @@ public final class RocksBlockStore implements AutoCloseable {
     if (stored.remaining() != entry.storedLength()) {
       return false;
     }
-    java.security.MessageDigest md;
+    MessageDigest md;
     try {
-      md = java.security.MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
+      md = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
     md.update(stored.duplicate());
-    return java.security.MessageDigest.isEqual(md.digest(), entry.sha256());
+    return MessageDigest.isEqual(md.digest(), entry.sha256());
   }
 
   /**
@@ -519,7 +531,7 @@ public final class RocksBlockStore implements AutoCloseable {
    */
   private static boolean verifies(BlockEntry.Stored entry, byte[] stored) {
     return stored.length == entry.storedLength()
-        && java.security.MessageDigest.isEqual(org.oscircular.protocol.format.Digests.sha256(stored), entry.sha256());
+        && MessageDigest.isEqual(Digests.sha256(stored), entry.sha256());
   }
 
   private boolean verifiedBefore(BlockEntry.Stored entry, byte[] stored) {
@@ -545,7 +557,7 @@ public final class RocksBlockStore implements AutoCloseable {
   }
 
   /** Calls {@code listener} with the name of every block stored from now on (not for blocks already present). */
-  public void onStored(java.util.function.Consumer<BlockName> listener) {
+  public void onStored(Consumer<BlockName> listener) {
     storedListeners.add(listener);
   }
 
@@ -850,12 +862,12 @@ public final class RocksBlockStore implements AutoCloseable {
    * Checks every cached block: its bytes hash to its SHA1 name, and when {@code entries} knows the block,
    * its length and SHA-256 match the table too; every block has its meta row and the reverse. Read-only.
    */
-  public VerifyReport verifyAll(java.util.function.Function<BlockName, Optional<BlockEntry.Stored>> entries)
+  public VerifyReport verifyAll(Function<BlockName, Optional<BlockEntry.Stored>> entries)
       throws IOException {
     return guarded(() -> verifyAll0(entries));
   }
 
-  private synchronized VerifyReport verifyAll0(java.util.function.Function<BlockName, Optional<BlockEntry.Stored>> entries)
+  private synchronized VerifyReport verifyAll0(Function<BlockName, Optional<BlockEntry.Stored>> entries)
       throws IOException {
     List<String> problems = new ArrayList<>();
     long count = 0;
@@ -947,7 +959,7 @@ public final class RocksBlockStore implements AutoCloseable {
   private void putDocument0(String key, byte[] value) throws IOException {
     byte[] k = (DOC_PREFIX + key).getBytes(StandardCharsets.UTF_8);
     try {
-      if (java.util.Arrays.equals(db.get(defaultCf, k), value)) {
+      if (Arrays.equals(db.get(defaultCf, k), value)) {
         return;
       }
       db.put(defaultCf, writeOptions, k, value);
@@ -1075,7 +1087,7 @@ public final class RocksBlockStore implements AutoCloseable {
   }
 
   private static boolean startsWith(byte[] key, byte[] prefix) {
-    return key.length >= prefix.length && java.util.Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+    return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
   }
 
   private static String mib(long bytes) {

@@ -1,5 +1,6 @@
 package org.oscircular.node.cli;
 
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Optional;
@@ -59,7 +60,7 @@ final class BootMenuCommand implements Callable<Integer> {
       }
       String menu = BootMenu.render(bootable,
           new BootMenu.Node("http://" + node, host.getHostString(), nbdPort),
-          Optional.ofNullable(preselect), java.time.Duration.ofSeconds(5));
+          Optional.ofNullable(preselect), Duration.ofSeconds(5));
       spec.commandLine().getOut().print(menu);
       spec.commandLine().getOut().flush();
       return 0;

@@ -1,8 +1,12 @@
 package org.oscircular.node.cli;
 
-import picocli.CommandLine;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine;
 
 /**
  * Turns an exception escaping a command into one clear line on stderr and a non-zero exit code.
@@ -14,10 +18,10 @@ final class CliErrors implements IExecutionExceptionHandler {
   @Override
   public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parsed) {
     String msg = switch (ex) {
-      case java.nio.file.NoSuchFileException e -> e.getFile() + ": no such file or directory";
-      case java.nio.file.AccessDeniedException e -> e.getFile() + ": permission denied";
-      case java.nio.file.FileAlreadyExistsException e -> e.getFile() + ": already exists";
-      case java.nio.file.NotDirectoryException e -> e.getFile() + ": not a directory";
+      case NoSuchFileException e -> e.getFile() + ": no such file or directory";
+      case AccessDeniedException e -> e.getFile() + ": permission denied";
+      case FileAlreadyExistsException e -> e.getFile() + ": already exists";
+      case NotDirectoryException e -> e.getFile() + ": not a directory";
       default -> ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
     };
     // The whole command ("circular cache stats"), so a nested subcommand's error names what the user typed.

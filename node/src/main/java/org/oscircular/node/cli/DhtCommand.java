@@ -1,16 +1,20 @@
 package org.oscircular.node.cli;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.time.Duration;
 import org.oscircular.node.discovery.MdnsDiscovery;
 import org.oscircular.node.kad.DhtNode;
 import org.oscircular.node.kad.KadContact;
@@ -116,13 +120,13 @@ final class DhtCommand implements Runnable {
     } catch (ExecutionException e) {
       throw e.getCause() instanceof Exception ex ? ex : e;
     } catch (TimeoutException e) {
-      throw new java.io.IOException("DHT operation timed out after " + ms + " ms", e);
+      throw new IOException("DHT operation timed out after " + ms + " ms", e);
     }
   }
 
   @Command(name = "provide", mixinStandardHelpOptions = true,
       description = "Announce that this (throwaway) node provides the given blocks.")
-  static final class Provide implements java.util.concurrent.Callable<Integer> {
+  static final class Provide implements Callable<Integer> {
     @Spec CommandSpec spec;
     @picocli.CommandLine.Mixin Join join;
 
@@ -160,7 +164,7 @@ final class DhtCommand implements Runnable {
 
   @Command(name = "find-providers", mixinStandardHelpOptions = true,
       description = "Look up who provides a block.")
-  static final class FindProviders implements java.util.concurrent.Callable<Integer> {
+  static final class FindProviders implements Callable<Integer> {
     @Spec CommandSpec spec;
     @picocli.CommandLine.Mixin Join join;
 
@@ -176,7 +180,7 @@ final class DhtCommand implements Runnable {
       Multihash key = contentKey(block);
       String label = key.code() == Multihash.SHA1 && key.digest().length == 20
           ? "block " + BlockKey.fromMultihash(key.toBytes()).cid() + " (" + BlockKey.fromMultihash(key.toBytes()).hex() + ")"
-          : "key " + block.strip() + " (multihash " + java.util.HexFormat.of().formatHex(key.toBytes()) + ")";
+          : "key " + block.strip() + " (multihash " + HexFormat.of().formatHex(key.toBytes()) + ")";
       var out = spec.commandLine().getOut();
       return join.run(false, (dht, ms) -> {
         LookupResult<KadContact> r = await(dht.findProviders(key, count), ms);
@@ -200,7 +204,7 @@ final class DhtCommand implements Runnable {
       String t = text.strip();
       try {
         if (t.startsWith("Qm")) return Multihash.fromBytes(Multibase.decodeBase58btc(t));
-        java.nio.ByteBuffer cid = java.nio.ByteBuffer.wrap(Multibase.decode(t));
+        ByteBuffer cid = ByteBuffer.wrap(Multibase.decode(t));
         long version = Varint.readComplete(cid);
         if (version != 1) throw new IllegalArgumentException("CID version " + version + ", expected 1");
         Varint.readComplete(cid); // the content codec does not change the DHT key
@@ -215,7 +219,7 @@ final class DhtCommand implements Runnable {
 
   @Command(name = "peers", mixinStandardHelpOptions = true,
       description = "Join through the bootstrap peers and list the routing table that results.")
-  static final class Peers implements java.util.concurrent.Callable<Integer> {
+  static final class Peers implements Callable<Integer> {
     @Spec CommandSpec spec;
     @picocli.CommandLine.Mixin Join join;
 

@@ -1,5 +1,6 @@
 package org.oscircular.node.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -75,7 +76,7 @@ final class GetCommand implements Callable<Integer> {
       Thread cleanup = Thread.ofPlatform().unstarted(() -> {
         try {
           Files.deleteIfExists(partial);
-        } catch (java.io.IOException ignored) {
+        } catch (IOException ignored) {
           // the next get of the same OUT deletes it first
         }
       });

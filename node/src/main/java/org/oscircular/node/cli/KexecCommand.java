@@ -1,6 +1,8 @@
 package org.oscircular.node.cli;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
@@ -129,7 +131,7 @@ final class KexecCommand implements Callable<Integer> {
   }
 
   /** --nbd, else the host of an http(s) ORIGIN with the NBD port 10809; never a loopback address. */
-  java.net.InetSocketAddress nbdAddress() {
+  InetSocketAddress nbdAddress() {
     String spec = nbd;
     if (spec == null) {
       String first = origin.split(",")[0].strip();
@@ -137,7 +139,7 @@ final class KexecCommand implements Callable<Integer> {
         throw new IllegalArgumentException("give --nbd HOST:PORT, the node the booted kernel gets its"
             + " root disk from (ORIGIN is a directory, so it names no host)");
       }
-      var uri = java.net.URI.create(first);
+      var uri = URI.create(first);
       if (uri.getHost() == null) {
         throw new IllegalArgumentException("give --nbd HOST:PORT: ORIGIN " + first + " names no host");
       }

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
@@ -52,7 +53,7 @@ final class KeyFiles {
     try {
       Files.writeString(tmp, "# OS Circular publisher private key " + key.publicKey().keyId()
           + ": keep secret\n" + key.toText() + "\n");
-      Files.move(tmp, privateFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.move(tmp, privateFile, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(tmp);
     }

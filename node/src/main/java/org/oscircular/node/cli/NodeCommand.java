@@ -1,5 +1,6 @@
 package org.oscircular.node.cli;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,7 +75,7 @@ final class NodeCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static String hostPort(java.net.InetSocketAddress a) {
+  private static String hostPort(InetSocketAddress a) {
     return a.getHostString() + ":" + a.getPort();
   }
 }

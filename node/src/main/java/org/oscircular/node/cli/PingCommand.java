@@ -1,5 +1,7 @@
 package org.oscircular.node.cli;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.oscircular.node.p2p.Connection;
 import org.oscircular.node.p2p.Host;
 import org.oscircular.node.p2p.HostConfig;
@@ -15,10 +18,10 @@ import org.oscircular.node.p2p.SwarmKeyFile;
 import org.oscircular.protocol.p2p.IdentityKey;
 import org.oscircular.protocol.p2p.Multiaddr;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code circular ping}: dial any libp2p peer (tcp + noise + yamux) and measure ping round trips. */
 @Command(name = "ping", mixinStandardHelpOptions = true,
@@ -38,7 +41,7 @@ final class PingCommand implements Callable<Integer> {
 
   @Option(names = "--psk-file", paramLabel = "FILE",
       description = "Swarm key file of the peer's private network (same as p2p.psk-file); omit for a public peer.")
-  java.nio.file.Path pskFile;
+  Path pskFile;
 
   @Override
   public Integer call() throws Exception {
@@ -78,8 +81,8 @@ final class PingCommand implements Callable<Integer> {
       return call.get();
     } catch (ExecutionException e) {
       throw e.getCause() instanceof Exception ex ? ex : e;
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new java.io.IOException("timed out", e);
+    } catch (TimeoutException e) {
+      throw new IOException("timed out", e);
     }
   }
 }

@@ -1,5 +1,6 @@
 package org.oscircular.node.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -141,10 +142,10 @@ final class PublishCommand implements Callable<Integer> {
         var bar = ProgressBars.start("publish " + name + ":" + version,
             Files.isRegularFile(image) ? Files.size(image) : 0, quiet)) {
       s = new Publisher(store, privateKey, Clock.systemUTC(), pool, n).publish(req, bar);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       if (String.valueOf(e.getMessage()).contains("No space left on device")) {
         // The catalog is written last and atomically: the old one is still in force.
-        throw new java.io.IOException("origin " + origin + " is full (No space left on device); nothing was published,"
+        throw new IOException("origin " + origin + " is full (No space left on device); nothing was published,"
             + " and 'circular gc " + origin + "' removes the blocks already written", e);
       }
       throw e;

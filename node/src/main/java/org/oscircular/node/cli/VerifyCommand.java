@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import org.oscircular.node.origin.OriginClient;
 import org.oscircular.protocol.format.Blob;
 import org.oscircular.protocol.format.BlockEntry;
@@ -70,7 +71,7 @@ final class VerifyCommand implements Callable<Integer> {
       }
       long bytes = 0;
       try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
-        var gate = new java.util.concurrent.Semaphore(Math.max(1, parallel));
+        var gate = new Semaphore(Math.max(1, parallel));
         List<Future<String>> checks = new ArrayList<>();
         for (var en : entries.entrySet()) {
           BlockEntry.Stored s = en.getValue();

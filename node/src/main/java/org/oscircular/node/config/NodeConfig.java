@@ -9,10 +9,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The node's configuration: the defaults of {@code reference.conf} (which documents every key), overlaid by a
@@ -51,7 +53,7 @@ public final class NodeConfig {
     } catch (IOException e) {
       throw new IllegalStateException("cannot read reference.conf", e);
     }
-    var known = Collections.unmodifiableSet(new java.util.HashSet<>(values.keySet()));
+    var known = Collections.unmodifiableSet(new HashSet<>(values.keySet()));
     if (file != null) {
       String text;
       try {
@@ -74,7 +76,7 @@ public final class NodeConfig {
   }
 
   private static void parse(String text, String source, Map<String, String> values, Map<String, String> sources,
-      java.util.Set<String> known) throws ConfigException {
+      Set<String> known) throws ConfigException {
     int lineNo = 0;
     for (String raw : text.split("\n")) {
       lineNo++;
@@ -92,7 +94,7 @@ public final class NodeConfig {
   }
 
   private static void put(String key, String value, String source, Map<String, String> values,
-      Map<String, String> sources, java.util.Set<String> known) throws ConfigException {
+      Map<String, String> sources, Set<String> known) throws ConfigException {
     if (known != null && !known.contains(key)) {
       throw new ConfigException(source + ": unknown key '" + key + "' (see docs/configuration.md for every key)");
     }

@@ -10,11 +10,14 @@ import java.security.SecureRandom;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import org.oscircular.node.archive.Archive;
 import org.oscircular.node.archive.BlockSource;
@@ -22,11 +25,10 @@ import org.oscircular.node.archive.CatalogPoller;
 import org.oscircular.node.archive.ImagePinner;
 import org.oscircular.node.boot.BootHttpServer;
 import org.oscircular.node.boot.BootImages;
-import org.oscircular.node.nbd.ArchiveExports;
-import org.oscircular.node.nbd.NbdServer;
 import org.oscircular.node.cache.CacheConfig;
 import org.oscircular.node.cache.RocksBlockStore;
 import org.oscircular.node.config.NodeConfig;
+import org.oscircular.node.discovery.MdnsDiscovery;
 import org.oscircular.node.exchange.BlockProvider;
 import org.oscircular.node.exchange.PeerExchange;
 import org.oscircular.node.exchange.PeerExchanges;
@@ -34,13 +36,14 @@ import org.oscircular.node.fetch.FetchConfig;
 import org.oscircular.node.fetch.Origin;
 import org.oscircular.node.fetch.Sleeper;
 import org.oscircular.node.fuse.ArchiveMount;
-import org.oscircular.node.metrics.MetricsServer;
-import org.oscircular.node.discovery.MdnsDiscovery;
 import org.oscircular.node.kad.CacheAnnouncer;
 import org.oscircular.node.kad.DhtNode;
+import org.oscircular.node.metrics.MetricsServer;
+import org.oscircular.node.nbd.ArchiveExports;
+import org.oscircular.node.nbd.NbdExport;
+import org.oscircular.node.nbd.NbdServer;
 import org.oscircular.node.p2p.Host;
 import org.oscircular.node.p2p.HostConfig;
-import org.oscircular.protocol.kad.KadConfig;
 import org.oscircular.node.p2p.IdentityFile;
 import org.oscircular.node.p2p.SwarmKeyFile;
 import org.oscircular.protocol.blocks.BlockMessage;
@@ -48,6 +51,7 @@ import org.oscircular.protocol.exchange.ExchangeConfig;
 import org.oscircular.protocol.exchange.OriginMode;
 import org.oscircular.protocol.format.Catalog;
 import org.oscircular.protocol.format.TrustedKeys;
+import org.oscircular.protocol.kad.KadConfig;
 import org.oscircular.protocol.p2p.Multiaddr;
 
 /**
@@ -66,8 +70,8 @@ public final class CircularNode implements AutoCloseable {
   private DhtNode dht;
   private ArchiveBlockProvider provider;
   /** The NBD exports, replaced when a catalog refresh brings new versions. */
-  private final java.util.concurrent.atomic.AtomicReference<List<org.oscircular.node.nbd.NbdExport>> nbdExports =
-      new java.util.concurrent.atomic.AtomicReference<>(List.of());
+  private final AtomicReference<List<NbdExport>> nbdExports =
+      new AtomicReference<>(List.of());
   private Archive archive;
   private PeerExchange exchange;
   private MetricsServer metrics;
@@ -271,7 +275,7 @@ public final class CircularNode implements AutoCloseable {
         c.duration("exchange.max-fetching-wait").toNanos());
   }
 
-  private final java.util.Set<Multiaddr> dialing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<Multiaddr> dialing = ConcurrentHashMap.newKeySet();
 
   /**
    * Keeps the configured static peers connected. Of each pair only the node with the smaller peer id
@@ -312,7 +316,7 @@ public final class CircularNode implements AutoCloseable {
     }
   }
 
-  private final java.util.Set<String> preheated = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<String> preheated = ConcurrentHashMap.newKeySet();
 
   private synchronized void preheat() {
     for (Catalog.Entry e : archive.versions()) {

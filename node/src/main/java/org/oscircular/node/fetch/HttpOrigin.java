@@ -8,6 +8,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -21,9 +22,11 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -210,11 +213,11 @@ public final class HttpOrigin implements Origin {
           throw new OriginException(OriginException.Kind.NOT_AN_ARCHIVE, "origin " + base + " " + c.getMessage()
               + " for " + path, c);
         }
-        if (c instanceof io.netty.handler.ssl.NotSslRecordException) { // its message is the answer in hex
+        if (c instanceof NotSslRecordException) { // its message is the answer in hex
           throw new OriginException(OriginException.Kind.UNREACHABLE, "origin " + base
               + " answered in plain HTTP, not TLS (write http:// instead of https://)", c);
         }
-        if (c instanceof io.netty.handler.ssl.SslHandshakeTimeoutException) {
+        if (c instanceof SslHandshakeTimeoutException) {
           throw new OriginException(OriginException.Kind.UNREACHABLE, "origin " + base
               + " did not complete a TLS handshake (" + describe(c) + "; is it a plain http:// server?)", c);
         }
@@ -292,7 +295,7 @@ public final class HttpOrigin implements Origin {
     }
     if (!f.isSuccess()) {
       Throwable c = f.cause();
-      if (c instanceof io.netty.channel.ConnectTimeoutException) {
+      if (c instanceof ConnectTimeoutException) {
         throw new OriginException(OriginException.Kind.UNREACHABLE, "origin " + base + " did not answer within "
             + Origin.humanDuration(timeout) + " while fetching " + path, c);
       }

@@ -1,8 +1,11 @@
 package org.oscircular.node.fuse;
 
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.InstantSource;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
@@ -53,12 +56,12 @@ public final class ArchiveMount implements AutoCloseable {
    * holds a mount (another {@code circular mount} there) is not empty either.
    */
   public static void checkMountPoint(Path mountPoint) throws IOException {
-    java.nio.file.attribute.BasicFileAttributes attrs;
+    BasicFileAttributes attrs;
     try {
-      attrs = Files.readAttributes(mountPoint, java.nio.file.attribute.BasicFileAttributes.class);
-    } catch (java.nio.file.NoSuchFileException e) {
+      attrs = Files.readAttributes(mountPoint, BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
       throw new IOException("mount point " + mountPoint + " does not exist (create an empty directory)", e);
-    } catch (java.nio.file.FileSystemException e) {
+    } catch (FileSystemException e) {
       throw unreadable(mountPoint, e);
     }
     if (!attrs.isDirectory()) {
@@ -69,12 +72,12 @@ public final class ArchiveMount implements AutoCloseable {
         throw new IOException("mount point " + mountPoint
             + " is not empty (something is mounted there, or it holds files the mount would hide)");
       }
-    } catch (java.nio.file.FileSystemException e) {
+    } catch (FileSystemException e) {
       throw unreadable(mountPoint, e);
     }
   }
 
-  private static IOException unreadable(Path mountPoint, java.nio.file.FileSystemException e) {
+  private static IOException unreadable(Path mountPoint, FileSystemException e) {
     return new IOException("mount point " + mountPoint + " cannot be read (" + e.getReason()
         + "): a mount whose process died is removed with umount -l " + mountPoint, e);
   }

@@ -3,12 +3,15 @@ package org.oscircular.node.kad;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 import org.oscircular.node.p2p.Connection;
@@ -97,7 +100,7 @@ public final class DhtNode implements AutoCloseable {
                             .handle((info, failure) -> info)
                             .thenAcceptAsync(info -> considerBootstrap(c.remotePeer(), a, info), executor))
                     .exceptionally(e -> {
-                        Throwable why = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        Throwable why = e instanceof CompletionException && e.getCause() != null
                             ? e.getCause() : e; // else the message starts with "java.io.IOException: "
                         String msg = String.valueOf(why.getMessage());
                         LOG.log(System.Logger.Level.WARNING, msg.contains(a.toString())
@@ -276,9 +279,9 @@ public final class DhtNode implements AutoCloseable {
      * keys), and it stays useful for other lookups.
      */
     private void countFailure(KadContact peer, Throwable error) {
-        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+        Throwable cause = error instanceof CompletionException && error.getCause() != null
                 ? error.getCause() : error;
-        if (!(cause instanceof java.util.concurrent.TimeoutException) && !(cause instanceof RequestRefused)) {
+        if (!(cause instanceof TimeoutException) && !(cause instanceof RequestRefused)) {
             server.table().failed(peer, now());
         }
     }
@@ -510,7 +513,7 @@ public final class DhtNode implements AutoCloseable {
             case KadMessage.AddProvider add -> {
                 // only the authenticated sender may announce itself, and only with an address
                 for (KadMessage.Peer p : add.providerPeers()) {
-                    if (!java.util.Arrays.equals(p.id(), remote.toBytes())) continue;
+                    if (!Arrays.equals(p.id(), remote.toBytes())) continue;
                     for (KadContact c : contacts(List.of(p))) {
                         if (!c.addresses().isEmpty()) {
                             server.addProviders(add.keys().stream().map(KadKey::of).toList(), c, now);

@@ -24,8 +24,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import org.oscircular.node.net.SocketErrors;
 
 /**
  * Serves {@code GET /metrics} in the Prometheus text format from the node's registry. One small event
@@ -48,7 +50,7 @@ public final class MetricsServer implements AutoCloseable {
   }
 
   public static MetricsServer start(PrometheusMeterRegistry registry, InetSocketAddress listen)
-      throws InterruptedException, java.io.IOException {
+      throws InterruptedException, IOException {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {
       Channel ch = new ServerBootstrap()
@@ -67,7 +69,7 @@ public final class MetricsServer implements AutoCloseable {
       throw e;
     } catch (Exception e) { // Netty's bind failure is a checked IOException thrown without a declaration
       group.shutdownGracefully();
-      throw org.oscircular.node.net.SocketErrors.listenFailure("metrics", listen, e);
+      throw SocketErrors.listenFailure("metrics", listen, e);
     }
   }
 

@@ -514,7 +514,7 @@ final class NbdConnection extends ByteToMessageDecoder {
 
   private void closeWhenIdle(ChannelHandlerContext ctx) {
     if (inFlight == 0) {
-      ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
+      ctx.writeAndFlush(Unpooled.EMPTY_BUFFER)
           .addListener(ChannelFutureListener.CLOSE);
     }
   }

@@ -2,6 +2,7 @@ package org.oscircular.node.nbd;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 import org.oscircular.node.cache.LentBytes;
 
 /**
@@ -103,8 +104,8 @@ public interface NbdExport {
    *
    * @throws IOException if the map cannot be had (the request then fails with NBD_EIO)
    */
-  default java.util.List<Extent> allocation(long offset, long length, int maxExtents) throws IOException {
-    return java.util.List.of(new Extent(length, 0));
+  default List<Extent> allocation(long offset, long length, int maxExtents) throws IOException {
+    return List.of(new Extent(length, 0));
   }
 
   /**
@@ -112,7 +113,7 @@ public interface NbdExport {
    * disk); otherwise null and the server calls {@link #allocation} on a worker. The server calls this on
    * an event-loop thread. By default nothing is at hand.
    */
-  default java.util.List<Extent> allocationNow(long offset, long length, int maxExtents) {
+  default List<Extent> allocationNow(long offset, long length, int maxExtents) {
     return null;
   }
 }

@@ -1,6 +1,7 @@
 package org.oscircular.node.nbd;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.oscircular.node.net.SocketErrors;
 
 /**
  * A read-only NBD server (fixed newstyle) for a set of {@link NbdExports}.
@@ -52,7 +54,7 @@ public final class NbdServer implements AutoCloseable {
           .channel(type)
           .option(ChannelOption.SO_REUSEADDR, true)
           .childOption(ChannelOption.TCP_NODELAY, true)
-          .childOption(ChannelOption.ALLOCATOR, io.netty.buffer.PooledByteBufAllocator.DEFAULT)
+          .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
           .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
               new WriteBufferWaterMark(32 * 1024 * 1024, 64 * 1024 * 1024))
           .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -67,7 +69,7 @@ public final class NbdServer implements AutoCloseable {
       return new NbdServer(group, ch);
     } catch (Exception e) { // Netty's bind failure is a checked IOException thrown without a declaration
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-      throw org.oscircular.node.net.SocketErrors.listenFailure("NBD", address, e);
+      throw SocketErrors.listenFailure("NBD", address, e);
     }
   }
 

@@ -1,9 +1,11 @@
 package org.oscircular.node.origin;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 import org.oscircular.protocol.format.Blob;
 import org.oscircular.protocol.format.BlockEntry;
@@ -57,7 +60,7 @@ public final class ImageDownloader {
         raf.setLength(blob.length());
         FileChannel ch = raf.getChannel();
         List<BlockEntry> blocks = blob.blocks();
-        var next = new java.util.concurrent.atomic.AtomicInteger();
+        var next = new AtomicInteger();
         List<Future<Void>> workers = new ArrayList<>();
         for (int w = 0; w < parallel; w++) {
           workers.add(pool.submit(() -> {
@@ -71,7 +74,7 @@ public final class ImageDownloader {
                   while (bb.hasRemaining()) {
                     ch.write(bb, pos + bb.position());
                   }
-                } catch (java.nio.channels.ClosedByInterruptException stopped) {
+                } catch (ClosedByInterruptException stopped) {
                   throw stopped;
                 } catch (IOException e) { // a full disk, most likely: say which file, not only the errno text
                   throw new IOException("cannot write " + out + ": " + e.getMessage(), e);
@@ -108,7 +111,7 @@ public final class ImageDownloader {
     }
     try {
       return new RandomAccessFile(tmp.toFile(), "rw");
-    } catch (java.io.FileNotFoundException e) { // its message is "PATH (reason)", PATH being the hidden temp file
+    } catch (FileNotFoundException e) { // its message is "PATH (reason)", PATH being the hidden temp file
       String m = String.valueOf(e.getMessage());
       int open = m.lastIndexOf(" (");
       String reason = open >= 0 && m.endsWith(")") ? m.substring(open + 2, m.length() - 1) : m;

@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.TreeSet;
 import org.oscircular.protocol.format.BlockName;
 import org.oscircular.protocol.format.OriginLayout;
 import org.oscircular.protocol.format.PublisherKey;
@@ -130,7 +131,7 @@ public final class OriginStore {
 
   /** Makes the directory entries of written blocks durable (their data was forced already). */
   public void forceDirectories(List<Path> files) throws IOException {
-    var dirs = new java.util.TreeSet<Path>();
+    var dirs = new TreeSet<Path>();
     for (Path f : files) {
       dirs.add(f.getParent());
     }

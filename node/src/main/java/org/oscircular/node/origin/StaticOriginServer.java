@@ -10,6 +10,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
+import org.oscircular.node.net.SocketErrors;
 
 /**
  * A small static file server for an origin directory, for the demo and for sites without nginx.
@@ -35,7 +36,7 @@ public final class StaticOriginServer implements AutoCloseable {
     try {
       server = HttpServer.create(listen, 128);
     } catch (IOException e) {
-      throw org.oscircular.node.net.SocketErrors.listenFailure("HTTP", listen, e);
+      throw SocketErrors.listenFailure("HTTP", listen, e);
     }
     var s = new StaticOriginServer(server, r);
     server.createContext("/", s::handle);

@@ -37,6 +37,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.oscircular.node.net.SocketErrors;
 import org.oscircular.protocol.p2p.IdentityKey;
 import org.oscircular.protocol.p2p.Multiaddr;
 import org.oscircular.protocol.p2p.PeerId;
@@ -169,7 +170,7 @@ public final class Host implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while binding " + address, e);
     } catch (Exception e) {
-      throw new IOException("cannot listen on " + address + ": " + org.oscircular.node.net.SocketErrors.reason(e), e);
+      throw new IOException("cannot listen on " + address + ": " + SocketErrors.reason(e), e);
     }
     listeners.add(server);
     Multiaddr bound = ConnectionUpgrade.toMultiaddr((InetSocketAddress) server.localAddress());
@@ -275,7 +276,7 @@ public final class Host implements AutoCloseable {
     b.connect(hp.get().host(), hp.get().port()).addListener(f -> {
       if (!f.isSuccess()) {
         upgraded.completeExceptionally(new IOException("cannot connect to " + address + ": "
-            + org.oscircular.node.net.SocketErrors.reason(f.cause()), f.cause()));
+            + SocketErrors.reason(f.cause()), f.cause()));
       }
     });
     upgraded.whenComplete((session, err) -> {

@@ -12,8 +12,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -419,7 +421,7 @@ class NbdServerTest {
         Thread.sleep(10);
       }
       gated.release();
-      java.util.Set<Long> answered = new java.util.HashSet<>();
+      Set<Long> answered = new HashSet<>();
       for (int i = 0; i < max + more.length; i++) {
         RawNbdClient.SimpleReply r = c.readSimpleReply();
         assertEquals(0, r.error());

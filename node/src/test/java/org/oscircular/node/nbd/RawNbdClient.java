@@ -5,8 +5,10 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -147,7 +149,7 @@ final class RawNbdClient implements AutoCloseable {
         d.write(b);
       }
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
     return bytes.toByteArray();
   }
@@ -235,7 +237,7 @@ final class RawNbdClient implements AutoCloseable {
         }
       }
       return true;
-    } catch (EOFException | java.net.SocketException e) {
+    } catch (EOFException | SocketException e) {
       return true;
     } catch (SocketTimeoutException e) {
       return false;

@@ -1,12 +1,17 @@
 package org.oscircular.node.nbd;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.oscircular.node.cache.LentBytes;
 
 /** Exports with known content and scripted failures, for server tests. */
 final class TestExports {
@@ -39,9 +44,9 @@ final class TestExports {
 
   /** Holds every read that starts at offset 0 until {@link #release} (or 30 s pass); counts them in {@code held}. */
   record Gated(String name, NbdExport inner, CountDownLatch gate,
-      java.util.concurrent.atomic.AtomicInteger held) implements NbdExport {
+      AtomicInteger held) implements NbdExport {
     Gated(String name, NbdExport inner) {
-      this(name, inner, new CountDownLatch(1), new java.util.concurrent.atomic.AtomicInteger());
+      this(name, inner, new CountDownLatch(1), new AtomicInteger());
     }
 
     void release() {
@@ -76,12 +81,12 @@ final class TestExports {
    * copy that fails its check does. Counts the calls and the threads they ran on.
    */
   record AtHand(String name, NbdExport inner, long atHandBelow, long damagedFrom, long damagedTo,
-      java.util.concurrent.atomic.AtomicInteger servedNow, java.util.concurrent.atomic.AtomicInteger read,
-      java.util.Set<Thread> nowThreads, java.util.Set<Thread> readThreads) implements NbdExport {
+      AtomicInteger servedNow, AtomicInteger read,
+      Set<Thread> nowThreads, Set<Thread> readThreads) implements NbdExport {
     AtHand(String name, NbdExport inner, long atHandBelow, long damagedFrom, long damagedTo) {
-      this(name, inner, atHandBelow, damagedFrom, damagedTo, new java.util.concurrent.atomic.AtomicInteger(),
-          new java.util.concurrent.atomic.AtomicInteger(), java.util.concurrent.ConcurrentHashMap.newKeySet(),
-          java.util.concurrent.ConcurrentHashMap.newKeySet());
+      this(name, inner, atHandBelow, damagedFrom, damagedTo, new AtomicInteger(),
+          new AtomicInteger(), ConcurrentHashMap.newKeySet(),
+          ConcurrentHashMap.newKeySet());
     }
 
     @Override
@@ -105,7 +110,7 @@ final class TestExports {
       try {
         inner.read(offset, dst);
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+        throw new UncheckedIOException(e);
       }
       servedNow.incrementAndGet();
       return true;
@@ -123,13 +128,13 @@ final class TestExports {
    * Lends the bytes below {@code lentBelow} ({@link NbdExport#viewNow}) as three read-only direct buffers
    * per read, cut at uneven places; everything else goes to the pool. Counts the calls and their threads.
    */
-  record Lent(String name, NbdExport inner, long lentBelow, java.util.concurrent.atomic.AtomicInteger lent,
-      java.util.concurrent.atomic.AtomicInteger givenBack, java.util.concurrent.atomic.AtomicInteger read,
-      java.util.Set<Thread> lentThreads) implements NbdExport {
+  record Lent(String name, NbdExport inner, long lentBelow, AtomicInteger lent,
+      AtomicInteger givenBack, AtomicInteger read,
+      Set<Thread> lentThreads) implements NbdExport {
     Lent(String name, NbdExport inner, long lentBelow) {
-      this(name, inner, lentBelow, new java.util.concurrent.atomic.AtomicInteger(),
-          new java.util.concurrent.atomic.AtomicInteger(), new java.util.concurrent.atomic.AtomicInteger(),
-          java.util.concurrent.ConcurrentHashMap.newKeySet());
+      this(name, inner, lentBelow, new AtomicInteger(),
+          new AtomicInteger(), new AtomicInteger(),
+          ConcurrentHashMap.newKeySet());
     }
 
     @Override
@@ -138,7 +143,7 @@ final class TestExports {
     }
 
     @Override
-    public org.oscircular.node.cache.LentBytes viewNow(long offset, int length) {
+    public LentBytes viewNow(long offset, int length) {
       lentThreads.add(Thread.currentThread());
       if (offset + length > lentBelow) {
         return null;
@@ -147,7 +152,7 @@ final class TestExports {
       try {
         inner.read(offset, all);
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+        throw new UncheckedIOException(e);
       }
       all.flip();
       int a = length / 3;
@@ -155,7 +160,7 @@ final class TestExports {
       lent.incrementAndGet();
       ByteBuffer[] views = length == 0 ? new ByteBuffer[0] : new ByteBuffer[] {all.slice(0, a).asReadOnlyBuffer(),
           all.slice(a, b - a).asReadOnlyBuffer(), all.slice(b, length - b).asReadOnlyBuffer()};
-      return new org.oscircular.node.cache.LentBytes(views, givenBack::incrementAndGet);
+      return new LentBytes(views, givenBack::incrementAndGet);
     }
 
     @Override
@@ -177,8 +182,8 @@ final class TestExports {
     private final int blockSize;
     private final CountDownLatch gate = new CountDownLatch(1);
     private volatile int loaded;
-    final java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
-    final java.util.Set<Thread> loadThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    final AtomicInteger loads = new AtomicInteger();
+    final Set<Thread> loadThreads = ConcurrentHashMap.newKeySet();
 
     LoadsBlockSize(String name, NbdExport inner, int blockSize) {
       this.name = name;

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Set;
@@ -61,7 +64,7 @@ class PublishAndGetOverNginxTest {
 
   @Test
   void keygenWritesAPrivateKeyOnlyTheOwnerCanRead() throws IOException {
-    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
         .isEqualTo("rw-------");
     assertThat(Files.readString(dir.resolve("publisher.key.pub"))).startsWith("circular-ed25519-public ");
   }
@@ -141,14 +144,14 @@ class PublishAndGetOverNginxTest {
     Set<String> out = new HashSet<>();
     for (int off = 0; off < all.length; off += BLOCK) {
       int len = Math.min(BLOCK, all.length - off);
-      if (java.util.Arrays.mismatch(all, off, off + len, new byte[len], 0, len) < 0) {
+      if (Arrays.mismatch(all, off, off + len, new byte[len], 0, len) < 0) {
         continue;
       }
       try {
         var md = MessageDigest.getInstance("SHA-256");
         md.update(all, off, len);
         out.add(HexFormat.of().formatHex(md.digest()));
-      } catch (java.security.NoSuchAlgorithmException e) {
+      } catch (NoSuchAlgorithmException e) {
         throw new IllegalStateException(e);
       }
     }
