@@ -39,8 +39,8 @@ final class CacheCommand implements Runnable {
       out.printf(Locale.ROOT, "pinned images:  %s%n", s.pinnedImages().isEmpty() ? "none" : String.join(", ", s.pinnedImages()));
       out.printf(Locale.ROOT, "pinned bytes:   %s%n", mib(s.pinnedBytes()));
       var decoded = org.oscircular.node.cache.DecodedBlocks.readUsage(options.cacheDir());
-      out.printf(Locale.ROOT, "decoded tier:   %s of %s in %d image versions%n", mib(decoded.bytes()),
-          mib(options.cacheConfig().decodedDiskBytes()), decoded.versions());
+      out.printf(Locale.ROOT, "decoded tier:   %s of %s in %d image version%s%n", mib(decoded.bytes()),
+          mib(options.cacheConfig().decodedDiskBytes()), decoded.versions(), decoded.versions() == 1 ? "" : "s");
       return 0;
     }
 

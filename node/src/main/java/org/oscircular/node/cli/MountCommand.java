@@ -53,9 +53,9 @@ final class MountCommand implements Callable<Integer> {
       mounted = ArchiveMount.mount(archive, mountPoint, background, InstantSource.system(), Sleeper.SYSTEM);
       final ArchiveMount m = mounted;
       CatalogPoller.start(archive, refresh, timer, m::catalogChanged);
-      spec.commandLine().getOut().printf("mounted %d image versions of %s at %s (catalog from %s); "
-              + "Ctrl-C or SIGTERM unmounts%n", archive.versions().size(), origin, mountPoint,
-          archive.catalogSource());
+      int n = archive.versions().size();
+      spec.commandLine().getOut().printf("mounted %d image version%s of %s at %s (catalog from %s); "
+              + "Ctrl-C or SIGTERM unmounts%n", n, n == 1 ? "" : "s", origin, mountPoint, archive.catalogSource());
       spec.commandLine().getOut().flush();
     } catch (Exception e) {
       timer.shutdownNow();

@@ -228,8 +228,9 @@ public final class CircularNode implements AutoCloseable {
       background.execute(this::preheat);
     }
     CatalogPoller.start(archive, config.duration("catalog.refresh-interval"), timers, () -> catalogChanged(seed));
-    LOG.log(Level.INFO, "node {0} up as {1}: {2} image versions, catalog from {3}", host.peerId(),
-        seed ? "seed" : "client", archive.versions().size(), archive.catalogSource());
+    int n = archive.versions().size();
+    LOG.log(Level.INFO, "node {0} up as {1}: {2} image version{3}, catalog from {4}", host.peerId(),
+        seed ? "seed" : "client", n, n == 1 ? "" : "s", archive.catalogSource());
   }
 
   /** The kad DHT on the host: server or client mode (kad.mode), joined through kad.bootstrap peers. */
