@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -161,9 +162,12 @@ public final class CircularNode implements AutoCloseable {
           config.size("exchange.upload-bandwidth"), seed ? BlockMessage.Role.SEED : BlockMessage.Role.CLIENT,
           registry, timers);
     }
+    Set<Multiaddr> listening = new HashSet<>();
     for (String listen : config.list("p2p.listen")) {
       Multiaddr bound = host.listen(Multiaddr.parse(listen));
-      LOG.log(Level.INFO, "listening on {0}/p2p/{1}", bound, host.peerId());
+      if (listening.add(bound)) { // a wildcard pair on one port shares one dual-stack listener: log it once
+        LOG.log(Level.INFO, "listening on {0}/p2p/{1}", bound, host.peerId());
+      }
     }
     startDht(config, random);
     if (config.bool("kad.announce-cached")) {

@@ -20,6 +20,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -73,6 +74,7 @@ public final class Host implements AutoCloseable {
   private final Map<Connection, CompletableFuture<PeerStore.PeerInfo>> identified = new ConcurrentHashMap<>();
   private final List<Consumer<Connection>> connectionListeners = new CopyOnWriteArrayList<>();
   private final List<Channel> listeners = new CopyOnWriteArrayList<>();
+  private final Object bindLock = new Object();
   private final List<Multiaddr> boundAddresses = new CopyOnWriteArrayList<>();
   private final AtomicInteger openChannels = new AtomicInteger();
   private final PeerStore peerStore = new PeerStore();
@@ -148,10 +150,49 @@ public final class Host implements AutoCloseable {
   /**
    * Binds a TCP listener, e.g. {@code /ip4/127.0.0.1/tcp/0} (port 0 picks a free port). Returns the
    * bound address.
+   *
+   * <p>A wildcard listener on Linux is one dual-stack socket bound to {@code [::]} (whether asked for
+   * {@code 0.0.0.0} or {@code ::}; Netty and the JDK open it with IPV6_V6ONLY off, whatever
+   * {@code net.ipv6.bindv6only} says), so it takes IPv4 and IPv6 alike. A wildcard address of either family
+   * asking for the port of such a listener is therefore already served: it is not bound again (that would
+   * fail as "address already in use"), and the existing listener's address is returned. This lets the
+   * conventional pair {@code /ip4/0.0.0.0/tcp/4001, /ip6/::/tcp/4001} be configured, in either order.
    */
   public Multiaddr listen(Multiaddr address) throws IOException {
     Multiaddr.HostPort hp = address.tcpHostPort()
         .orElseThrow(() -> new IOException("can only listen on /ip4|ip6/…/tcp/… addresses, got " + address));
+    InetAddress ip;
+    try {
+      ip = InetAddress.getByName(hp.host());
+    } catch (IOException e) {
+      throw new IOException("cannot listen on " + address + ": " + SocketErrors.reason(e), e);
+    }
+    synchronized (bindLock) {
+      Optional<Multiaddr> serving = ip.isAnyLocalAddress() ? dualStackListener(hp.port()) : Optional.empty();
+      if (serving.isPresent()) {
+        LOG.log(Level.INFO, "libp2p host {0}: {1} is already served by the dual-stack listener on {2}, which takes"
+            + " IPv4 and IPv6", peerId(), address, serving.get());
+        return serving.get();
+      }
+      return bind(address, ip, hp.port());
+    }
+  }
+
+  /** The address of a listener bound to the IPv6 wildcard on {@code port} (a dual-stack one), if any. */
+  private Optional<Multiaddr> dualStackListener(int port) {
+    if (port == 0) {
+      return Optional.empty(); // "any free port": a second listener gets a port of its own
+    }
+    for (Channel l : listeners) {
+      if (l.localAddress() instanceof InetSocketAddress a && a.getPort() == port
+          && a.getAddress() instanceof Inet6Address && a.getAddress().isAnyLocalAddress()) {
+        return Optional.of(ConnectionUpgrade.toMultiaddr(a));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Multiaddr bind(Multiaddr address, InetAddress ip, int port) throws IOException {
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
         .channel(serverChannelType)
@@ -165,7 +206,7 @@ public final class Host implements AutoCloseable {
         });
     Channel server;
     try {
-      server = b.bind(InetAddress.getByName(hp.host()), hp.port()).sync().channel();
+      server = b.bind(ip, port).sync().channel();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while binding " + address, e);
