@@ -192,6 +192,16 @@ public final class Host implements AutoCloseable {
     return Optional.empty();
   }
 
+  /** The bound address of one of this host's listeners on {@code port}, if any. */
+  private Optional<InetSocketAddress> listenerOn(int port) {
+    for (Channel l : listeners) {
+      if (port != 0 && l.localAddress() instanceof InetSocketAddress a && a.getPort() == port) {
+        return Optional.of(a);
+      }
+    }
+    return Optional.empty();
+  }
+
   private Multiaddr bind(Multiaddr address, InetAddress ip, int port) throws IOException {
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
@@ -211,6 +221,14 @@ public final class Host implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while binding " + address, e);
     } catch (Exception e) {
+      Optional<InetSocketAddress> own = listenerOn(port);
+      if (own.isPresent()) { // our own listener is in the way, not another process
+        boolean wildcard = ip.isAnyLocalAddress() || own.get().getAddress().isAnyLocalAddress();
+        throw new IOException("cannot listen on " + address + ": this node already listens on "
+            + ConnectionUpgrade.toMultiaddr(own.get()) + " ("
+            + (wildcard ? "a wildcard listener takes the port on every address; list one or the other"
+                : "the address is listed twice") + ")", e);
+      }
       throw new IOException("cannot listen on " + address + ": " + SocketErrors.reason(e), e);
     }
     listeners.add(server);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,6 +60,15 @@ class HostTest {
     for (int i = 0; i < 4; i++) {
       assertArrayEquals(Echo.expectedDigest(i, perStream), echoes.get(i).get(30, TimeUnit.SECONDS));
     }
+  }
+
+  @Test
+  void listeningTwiceOnOneAddressNamesThisNodesOwnListener() throws Exception {
+    Host h = newHost();
+    Multiaddr bound = h.listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"));
+    var e = assertThrows(IOException.class, () -> h.listen(bound));
+    assertEquals("cannot listen on " + bound + ": this node already listens on " + bound
+        + " (the address is listed twice)", e.getMessage());
   }
 
   @Test
