@@ -3,7 +3,9 @@ package org.oscircular.node.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -148,14 +150,17 @@ class CliErrorMessagesTest {
 
   @Test
   void pingOfAClosedPortSaysTheConnectionWasRefused() throws Exception {
-    int port;
-    try (var s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
+    // A socket bound but never listening holds the port for the whole test, so nothing else can take it
+    // and the dial cannot connect to itself (a port closed again could be either), and the kernel answers
+    // a connect to it with a reset: refused.
+    try (var held = new Socket()) {
+      held.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      String address = "/ip4/127.0.0.1/tcp/" + held.getLocalPort();
+      var r = CliRun.run("ping", address, "-c", "1", "--timeout", "5s");
+      assertThat(r.exitCode()).isEqualTo(1);
+      assertThat(r.err()).isEqualTo("circular ping: cannot connect to " + address
+          + ": connection refused (nothing listens there)\n");
     }
-    String address = "/ip4/127.0.0.1/tcp/" + port;
-    var r = CliRun.run("ping", address, "-c", "1", "--timeout", "5s");
-    assertThat(r.exitCode()).isEqualTo(1);
-    assertThat(r.err()).isEqualTo("circular ping: cannot connect to " + address + ": connection refused (nothing listens there)\n");
   }
 
   @Test
