@@ -35,6 +35,11 @@ final class ConnectionUpgrade {
       ctx.close();
     };
     ch.closeFuture().addListener(f -> {
+      if (initiator && ch.remoteAddress() == null) {
+        // The connect itself failed (refused, unreachable): the dialler's connect listener says why, and this
+        // listener may run before that one is even added, so it must not answer first with a vaguer reason.
+        return;
+      }
       if (!result.isDone()) {
         // Dialling: worth a line (a wrong address or key). Accepting: scanners do this all the time.
         LOG.log(initiator ? Level.WARNING : Level.DEBUG, "connection {0} {1} closed by the peer during setup{2}",

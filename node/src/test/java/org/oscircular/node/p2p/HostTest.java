@@ -6,9 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -59,6 +63,35 @@ class HostTest {
     }
     for (int i = 0; i < 4; i++) {
       assertArrayEquals(Echo.expectedDigest(i, perStream), echoes.get(i).get(30, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void everyDialOfARefusedPortSaysConnectionRefused() throws Exception {
+    Host h = newHost();
+    // bound and never listening: the port stays ours, and the kernel refuses every connect to it
+    try (var held = new Socket()) {
+      held.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      Multiaddr refused = Multiaddr.parse("/ip4/127.0.0.1/tcp/" + held.getLocalPort());
+      // Dialled from more threads than there are cores, so a dialling thread is often descheduled between
+      // starting the connect and hearing how it ended, while the event loop fails and closes the channel.
+      List<CompletableFuture<Connection>> dials = Collections.synchronizedList(new ArrayList<>());
+      List<Thread> threads = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        threads.add(Thread.ofPlatform().start(() -> {
+          for (int i = 0; i < 50; i++) {
+            dials.add(h.dial(refused));
+          }
+        }));
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+      for (var d : dials) {
+        var e = assertThrows(ExecutionException.class, () -> d.get(10, TimeUnit.SECONDS));
+        assertEquals("cannot connect to " + refused + ": connection refused (nothing listens there)",
+            e.getCause().getMessage());
+      }
     }
   }
 
