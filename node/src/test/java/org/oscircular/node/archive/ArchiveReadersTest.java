@@ -17,6 +17,7 @@ import org.oscircular.node.cache.RocksBlockStore;
 import org.oscircular.node.fetch.FetchConfig;
 import org.oscircular.node.fetch.Origin;
 import org.oscircular.node.fetch.Sleeper;
+import org.oscircular.node.testing.Await;
 import org.oscircular.node.testing.LoopbackHttpServer;
 import org.oscircular.protocol.format.Codec;
 import org.oscircular.protocol.format.OriginLayout;
@@ -50,10 +51,9 @@ class ArchiveReadersTest {
       }
       // Every reader is parked: waiting for the origin's answer, or for the reader that fetches. (Each
       // answer is counted before it is sent, so after the joins the count is exact.)
-      while (server.requests(table) == 0
-          || readers.stream().anyMatch(t -> t.getState() == Thread.State.RUNNABLE || t.getState() == Thread.State.NEW)) {
-        Thread.sleep(10);
-      }
+      Await.atMost(Duration.ofSeconds(30)).every(Duration.ofMillis(10)).until("the table asked for and every reader parked",
+          () -> server.requests(table) > 0 && readers.stream()
+              .noneMatch(t -> t.getState() == Thread.State.RUNNABLE || t.getState() == Thread.State.NEW));
       server.release();
       for (Thread t : readers) {
         t.join();
