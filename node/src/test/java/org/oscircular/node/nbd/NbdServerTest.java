@@ -451,13 +451,7 @@ class NbdServerTest {
       assertEquals(NbdWire.REP_ACK, c.readOptionReply().type());
       assertEquals(NbdWire.REP_ACK, c.go("flaky").type());
       c.request(NbdWire.CMD_FLAG_DF, NbdWire.CMD_READ, 1, 8, 1000);
-      assertEquals(NbdWire.STRUCTURED_REPLY_MAGIC, c.in.readInt());
-      assertEquals(NbdWire.REPLY_FLAG_DONE, c.in.readUnsignedShort());
-      assertEquals(NbdWire.REPLY_TYPE_OFFSET_DATA, c.in.readUnsignedShort());
-      assertEquals(1, c.in.readLong());
-      assertEquals(1008, c.in.readInt());
-      assertEquals(8, c.in.readLong());
-      assertArrayEquals(Arrays.copyOfRange(image, 8, 1008), c.readBytes(1000));
+      assertArrayEquals(Arrays.copyOfRange(image, 8, 1008), readDataChunk(c, 1, 8));
 
       c.request(0, NbdWire.CMD_READ, 2, BAD_FROM, 512);
       assertEquals(NbdWire.STRUCTURED_REPLY_MAGIC, c.in.readInt());
@@ -540,13 +534,7 @@ class NbdServerTest {
       assertEquals(NbdWire.REP_ACK, c.readOptionReply().type());
       assertEquals(NbdWire.REP_ACK, c.go("athand").type());
       c.request(NbdWire.CMD_FLAG_DF, NbdWire.CMD_READ, 9, 12_345, 100_000);
-      assertEquals(NbdWire.STRUCTURED_REPLY_MAGIC, c.in.readInt());
-      assertEquals(NbdWire.REPLY_FLAG_DONE, c.in.readUnsignedShort());
-      assertEquals(NbdWire.REPLY_TYPE_OFFSET_DATA, c.in.readUnsignedShort());
-      assertEquals(9, c.in.readLong());
-      assertEquals(100_008, c.in.readInt());
-      assertEquals(12_345, c.in.readLong());
-      assertArrayEquals(Arrays.copyOfRange(image, 12_345, 112_345), c.readBytes(100_000));
+      assertArrayEquals(Arrays.copyOfRange(image, 12_345, 112_345), readDataChunk(c, 9, 12_345));
     }
     assertEquals(1, atHand.servedNow().get());
     assertEquals(0, atHand.read().get());
@@ -574,19 +562,26 @@ class NbdServerTest {
         c.request(NbdWire.CMD_FLAG_DF, NbdWire.CMD_READ, cookie, 12_345L * cookie, 100_000);
       }
       for (int cookie = 1; cookie <= 2; cookie++) {
-        assertEquals(NbdWire.STRUCTURED_REPLY_MAGIC, c.in.readInt());
-        assertEquals(NbdWire.REPLY_FLAG_DONE, c.in.readUnsignedShort());
-        assertEquals(NbdWire.REPLY_TYPE_OFFSET_DATA, c.in.readUnsignedShort());
-        assertEquals(cookie, c.in.readLong());
-        assertEquals(100_008, c.in.readInt());
-        assertEquals(12_345L * cookie, c.in.readLong());
         assertArrayEquals(Arrays.copyOfRange(image, 12_345 * cookie, 12_345 * cookie + 100_000),
-            c.readBytes(100_000));
+            readDataChunk(c, cookie, 12_345L * cookie));
       }
     }
     assertEquals(2, lent.lent().get());
     assertEquals(0, lent.read().get());
     Await.atMost(Duration.ofSeconds(10)).until("every lent read given back once sent",
         () -> lent.givenBack().get(), n -> n == 2);
+  }
+
+  /**
+   * Reads one structured reply chunk that must be the whole answer to read {@code cookie}: a single
+   * NBD_REPLY_TYPE_OFFSET_DATA chunk with the DONE flag, for {@code offset}. Returns its data.
+   */
+  private static byte[] readDataChunk(RawNbdClient c, long cookie, long offset) throws IOException {
+    RawNbdClient.Chunk chunk = c.readChunk();
+    assertEquals(NbdWire.REPLY_FLAG_DONE, chunk.flags());
+    assertEquals(NbdWire.REPLY_TYPE_OFFSET_DATA, chunk.type());
+    assertEquals(cookie, chunk.cookie());
+    assertEquals(offset, ByteBuffer.wrap(chunk.payload()).getLong());
+    return Arrays.copyOfRange(chunk.payload(), 8, chunk.payload().length);
   }
 }
