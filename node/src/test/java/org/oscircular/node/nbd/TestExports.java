@@ -17,6 +17,27 @@ import org.oscircular.node.cache.LentBytes;
 final class TestExports {
   private TestExports() {}
 
+  /** Waits for a test to open {@code gate}; 30 s at most. */
+  private static void awaitGate(CountDownLatch gate) throws IOException {
+    try {
+      if (!gate.await(30, TimeUnit.SECONDS)) {
+        throw new IOException("gate never opened");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted");
+    }
+  }
+
+  /** {@code inner.read} for the at-hand calls, which declare no IOException. */
+  private static void readUnchecked(NbdExport inner, long offset, ByteBuffer dst) {
+    try {
+      inner.read(offset, dst);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Writes {@code size} seeded pseudo-random bytes to {@code file} and returns them. */
   static byte[] writeImage(Path file, int size, long seed) throws IOException {
     byte[] bytes = new byte[size];
@@ -43,8 +64,7 @@ final class TestExports {
   }
 
   /** Holds every read that starts at offset 0 until {@link #release} (or 30 s pass); counts them in {@code held}. */
-  record Gated(String name, NbdExport inner, CountDownLatch gate,
-      AtomicInteger held) implements NbdExport {
+  record Gated(String name, NbdExport inner, CountDownLatch gate, AtomicInteger held) implements NbdExport {
     Gated(String name, NbdExport inner) {
       this(name, inner, new CountDownLatch(1), new AtomicInteger());
     }
@@ -62,14 +82,7 @@ final class TestExports {
     public void read(long offset, ByteBuffer dst) throws IOException {
       if (offset == 0) {
         held.incrementAndGet();
-        try {
-          if (!gate.await(30, TimeUnit.SECONDS)) {
-            throw new IOException("gate never opened");
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IOException("interrupted");
-        }
+        awaitGate(gate);
       }
       inner.read(offset, dst);
     }
@@ -81,12 +94,11 @@ final class TestExports {
    * copy that fails its check does. Counts the calls and the threads they ran on.
    */
   record AtHand(String name, NbdExport inner, long atHandBelow, long damagedFrom, long damagedTo,
-      AtomicInteger servedNow, AtomicInteger read,
-      Set<Thread> nowThreads, Set<Thread> readThreads) implements NbdExport {
+      AtomicInteger servedNow, AtomicInteger read, Set<Thread> nowThreads, Set<Thread> readThreads)
+      implements NbdExport {
     AtHand(String name, NbdExport inner, long atHandBelow, long damagedFrom, long damagedTo) {
-      this(name, inner, atHandBelow, damagedFrom, damagedTo, new AtomicInteger(),
-          new AtomicInteger(), ConcurrentHashMap.newKeySet(),
-          ConcurrentHashMap.newKeySet());
+      this(name, inner, atHandBelow, damagedFrom, damagedTo, new AtomicInteger(), new AtomicInteger(),
+          ConcurrentHashMap.newKeySet(), ConcurrentHashMap.newKeySet());
     }
 
     @Override
@@ -107,11 +119,7 @@ final class TestExports {
       if (end > atHandBelow) {
         return false;
       }
-      try {
-        inner.read(offset, dst);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      readUnchecked(inner, offset, dst);
       servedNow.incrementAndGet();
       return true;
     }
@@ -128,12 +136,10 @@ final class TestExports {
    * Lends the bytes below {@code lentBelow} ({@link NbdExport#viewNow}) as three read-only direct buffers
    * per read, cut at uneven places; everything else goes to the pool. Counts the calls and their threads.
    */
-  record Lent(String name, NbdExport inner, long lentBelow, AtomicInteger lent,
-      AtomicInteger givenBack, AtomicInteger read,
-      Set<Thread> lentThreads) implements NbdExport {
+  record Lent(String name, NbdExport inner, long lentBelow, AtomicInteger lent, AtomicInteger givenBack,
+      AtomicInteger read, Set<Thread> lentThreads) implements NbdExport {
     Lent(String name, NbdExport inner, long lentBelow) {
-      this(name, inner, lentBelow, new AtomicInteger(),
-          new AtomicInteger(), new AtomicInteger(),
+      this(name, inner, lentBelow, new AtomicInteger(), new AtomicInteger(), new AtomicInteger(),
           ConcurrentHashMap.newKeySet());
     }
 
@@ -149,11 +155,7 @@ final class TestExports {
         return null;
       }
       ByteBuffer all = ByteBuffer.allocateDirect(length);
-      try {
-        inner.read(offset, all);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      readUnchecked(inner, offset, all);
       all.flip();
       int a = length / 3;
       int b = length / 3 + length / 5;
@@ -214,14 +216,7 @@ final class TestExports {
     public int preferredBlockSize() throws IOException {
       loads.incrementAndGet();
       loadThreads.add(Thread.currentThread());
-      try {
-        if (!gate.await(30, TimeUnit.SECONDS)) {
-          throw new IOException("gate never opened");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted");
-      }
+      awaitGate(gate);
       if (blockSize == 0) {
         throw new IOException("what the block size comes from cannot be had (test)");
       }
