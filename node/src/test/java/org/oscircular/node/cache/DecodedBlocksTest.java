@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -53,13 +54,32 @@ class DecodedBlocksTest {
     return origin.archive(store, FetchConfig.defaults().withReadahead(0), background);
   }
 
-  /** Reads the whole version block by block (whole-block reads into a direct buffer, or heap pieces). */
   /** Reads testos:1 through two fresh readers: the second decode of each stored block keeps it in the tier. */
   private void keepInTier(OriginFixture origin, RocksBlockStore store) throws IOException {
     readAll(archive(origin, store).reader("testos:1"), true);
     readAll(archive(origin, store).reader("testos:1"), true);
   }
 
+  /** testos:1 (8 blocks), its tier entry, and a reader that has read it all from the tier. */
+  private record FromTier(byte[] image, RocksBlockStore store, Catalog.Entry entry, ImageReader reader) {}
+
+  /**
+   * Publishes testos:1, keeps it in the tier, then reads it once more through a fresh reader, from the
+   * tier: that reader has its blocks at hand ({@code viewNow}) as long as their pages stay in memory.
+   */
+  private FromTier readFromTier() throws IOException {
+    var origin = new OriginFixture(tmp.resolve("origin"), 1);
+    byte[] image = OriginFixture.image(BLOCK * 8, BLOCK, 6);
+    origin.publish("testos", "1", image, BLOCK, Codec.ZSTD, List.of());
+    var store = store(64L << 20);
+    keepInTier(origin, store);
+    var archive = archive(origin, store);
+    var reader = archive.reader("testos:1");
+    readAll(reader, true);
+    return new FromTier(image, store, archive.versions().getFirst(), reader);
+  }
+
+  /** Reads the whole version block by block (whole-block reads into a direct buffer, or heap pieces). */
   private static byte[] readAll(ImageReader reader, boolean direct) throws IOException {
     byte[] out = new byte[(int) reader.size()];
     for (int off = 0; off < out.length; off += BLOCK) {
@@ -143,7 +163,7 @@ class DecodedBlocksTest {
       assertThat(warm.readNow((long) b * BLOCK, dst.clear())).as("blocks %d-%d", b, b + 1).isTrue();
       byte[] got = new byte[2 * BLOCK];
       dst.flip().get(got);
-      assertThat(got).isEqualTo(java.util.Arrays.copyOfRange(image, b * BLOCK, (b + 2) * BLOCK));
+      assertThat(got).isEqualTo(Arrays.copyOfRange(image, b * BLOCK, (b + 2) * BLOCK));
     }
     assertThat(store.stats().hits() - hits).as("block cache reads").isZero();
     assertThat(warm.readNow(100, dst.clear().limit(BLOCK))).as("a piece of a block is not at hand").isFalse();
@@ -159,7 +179,7 @@ class DecodedBlocksTest {
     warm.read(4L * BLOCK, dst.clear());
     byte[] got = new byte[2 * BLOCK];
     dst.flip().get(got);
-    assertThat(got).isEqualTo(java.util.Arrays.copyOfRange(image, 4 * BLOCK, 6 * BLOCK));
+    assertThat(got).isEqualTo(Arrays.copyOfRange(image, 4 * BLOCK, 6 * BLOCK));
     assertThat(warm.readNow(4L * BLOCK, dst.clear())).as("decoded again and kept again").isTrue();
   }
 
@@ -193,7 +213,7 @@ class DecodedBlocksTest {
     readAll(archive(origin, store).reader("testos:1"), true); // decoded a second time: now in the tier
     var warm = archive(origin, store).reader("testos:1");
     assertThat(concat(warm.viewNow(0, BLOCK))).as("in the tier, its pages in memory: lent before this reader read it")
-        .isEqualTo(java.util.Arrays.copyOf(image, BLOCK));
+        .isEqualTo(Arrays.copyOf(image, BLOCK));
     long hits = store.stats().hits();
     LentBytes all = warm.viewNow(0, image.length);
     assertThat(all).isNotNull();
@@ -203,7 +223,7 @@ class DecodedBlocksTest {
         {7 * BLOCK, 0}}) {
       LentBytes part = warm.viewNow(range[0], range[1]);
       assertThat(part).as("%d+%d", range[0], range[1]).isNotNull();
-      assertThat(concat(part)).isEqualTo(java.util.Arrays.copyOfRange(image, range[0], range[0] + range[1]));
+      assertThat(concat(part)).isEqualTo(Arrays.copyOfRange(image, range[0], range[0] + range[1]));
     }
     assertThat(warm.viewNow(image.length - 10, 11)).as("past the end").isNull();
     assertThat(store.stats().hits() - hits).as("block cache reads").isZero();
@@ -217,23 +237,19 @@ class DecodedBlocksTest {
     assertThat(warm.viewNow(4L * BLOCK, 2 * BLOCK)).as("block 5's tier copy fails its check").isNull();
     assertThat(warm.viewNow(5L * BLOCK + 100, 10)).as("dropped: not lent again").isNull();
     assertThat(concat(warm.viewNow(3L * BLOCK, BLOCK))).as("other blocks still are")
-        .isEqualTo(java.util.Arrays.copyOfRange(image, 3 * BLOCK, 4 * BLOCK));
+        .isEqualTo(Arrays.copyOfRange(image, 3 * BLOCK, 4 * BLOCK));
     ByteBuffer dst = ByteBuffer.allocateDirect(2 * BLOCK);
     warm.read(4L * BLOCK, dst);
     assertThat(concat(warm.viewNow(4L * BLOCK, 2 * BLOCK))).as("decoded again and kept again")
-        .isEqualTo(java.util.Arrays.copyOfRange(image, 4 * BLOCK, 6 * BLOCK));
+        .isEqualTo(Arrays.copyOfRange(image, 4 * BLOCK, 6 * BLOCK));
   }
 
   @Test
   void viewNowLeavesABlockWhosePagesAreNotInMemoryToTheReadThatWaitsForTheDisk() throws Exception {
-    var origin = new OriginFixture(tmp.resolve("origin"), 1);
-    byte[] image = OriginFixture.image(BLOCK * 8, BLOCK, 6);
-    origin.publish("testos", "1", image, BLOCK, Codec.ZSTD, List.of());
-    var store = store(64L << 20);
-    keepInTier(origin, store);
-    var warm = archive(origin, store).reader("testos:1");
-    readAll(warm, true); // read from the tier by this process: at hand, as long as its pages stay in memory
-    Path data = dataFile(store, archive(origin, store).versions().getFirst());
+    var t = readFromTier();
+    var image = t.image();
+    var warm = t.reader();
+    Path data = dataFile(t.store(), t.entry());
     // Write the tier file back and drop its pages from the page cache (GNU dd: fdatasync, then fadvise DONTNEED).
     var dd = new ProcessBuilder("dd", "of=" + data, "oflag=nocache", "conv=notrunc,fdatasync", "count=0")
         .redirectErrorStream(true).start();
@@ -246,32 +262,28 @@ class DecodedBlocksTest {
     ByteBuffer dst = ByteBuffer.allocateDirect(BLOCK);
     warm.read(3L * BLOCK, dst); // reads the pages back in
     assertThat(concat(warm.viewNow(3L * BLOCK, BLOCK)))
-        .isEqualTo(java.util.Arrays.copyOfRange(image, 3 * BLOCK, 4 * BLOCK));
+        .isEqualTo(Arrays.copyOfRange(image, 3 * BLOCK, 4 * BLOCK));
   }
 
   @Test
   void anEvictedVersionStaysMappedWhileItsBytesAreLentAndIsUnmappedWhenTheyAreGivenBack() throws Exception {
-    var origin = new OriginFixture(tmp.resolve("origin"), 1);
-    byte[] image = OriginFixture.image(BLOCK * 8, BLOCK, 6);
-    origin.publish("testos", "1", image, BLOCK, Codec.ZSTD, List.of());
-    var store = store(64L << 20);
-    keepInTier(origin, store);
-    var warm = archive(origin, store).reader("testos:1");
-    readAll(warm, true);
-    Catalog.Entry e = archive(origin, store).versions().getFirst();
-    Path data = dataFile(store, e);
+    var t = readFromTier();
+    var image = t.image();
+    var warm = t.reader();
+    Catalog.Entry e = t.entry();
+    Path data = dataFile(t.store(), e);
     LentBytes first = warm.viewNow(0, 2 * BLOCK);
     LentBytes second = warm.viewNow(BLOCK, BLOCK);
     assertThat(first).isNotNull();
     assertThat(second).isNotNull();
     assertThat(mapped(data)).as("mapped while lent").isTrue();
-    store.decoded().remove(e.tableDigest()); // as when a newer catalog drops the version: files deleted
+    t.store().decoded().remove(e.tableDigest()); // as when a newer catalog drops the version: files deleted
     assertThat(Files.exists(data)).isFalse();
     assertThat(warm.viewNow(0, BLOCK)).as("nothing new is lent from a removed version").isNull();
     assertThat(concat(first)).as("lent bytes stay readable until given back")
-        .isEqualTo(java.util.Arrays.copyOf(image, 2 * BLOCK));
+        .isEqualTo(Arrays.copyOf(image, 2 * BLOCK));
     assertThat(mapped(data)).as("still lent once").isTrue();
-    assertThat(concat(second)).isEqualTo(java.util.Arrays.copyOfRange(image, BLOCK, 2 * BLOCK));
+    assertThat(concat(second)).isEqualTo(Arrays.copyOfRange(image, BLOCK, 2 * BLOCK));
     assertThat(mapped(data)).as("unmapped when the last lent bytes came back: the disk space is free").isFalse();
   }
 
