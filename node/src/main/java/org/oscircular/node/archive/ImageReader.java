@@ -325,17 +325,7 @@ public final class ImageReader {
       } catch (IOException e) {
         throw new BlockUnavailableException(id(), index, offset, e.getMessage(), e);
       }
-      int start = dst.position();
-      try {
-        table.codec().decodeInto(ByteBuffer.wrap(loaded.stored()), dst, plainLength);
-      } catch (FormatException e) {
-        throw new BlockUnavailableException(id(), index, offset,
-            "block " + entry.name() + " from " + loaded.source() + " verifies but does not decode: " + e.getMessage(), e);
-      }
-      if (tier != null && tier.decodedBefore(index)) {
-        tier.write(index, dst.slice(start, plainLength)); // decoded a second time: keep it decoded
-        touched(index);
-      }
+      decodeInto(index, entry, ByteBuffer.wrap(loaded.stored()), loaded.source(), dst, plainLength);
     } finally {
       if (marked) {
         synchronized (decoded) {
@@ -363,20 +353,29 @@ public final class ImageReader {
       if (!hit) {
         return false;
       }
-      int start = dst.position();
-      try {
-        table.codec().decodeInto(scratch, dst, plainLength);
-      } catch (FormatException e) {
-        throw new BlockUnavailableException(id(), index, offset,
-            "block " + entry.name() + " from cache verifies but does not decode: " + e.getMessage(), e);
-      }
-      if (tier != null && tier.decodedBefore(index)) {
-        tier.write(index, dst.slice(start, plainLength)); // decoded a second time: keep it decoded
-        touched(index);
-      }
+      decodeInto(index, entry, scratch, "cache", dst, plainLength);
       return true;
     } finally {
       giveScratch(scratch);
+    }
+  }
+
+  /**
+   * Decodes block {@code index}'s verified stored bytes (from {@code source}, for the error) into {@code dst};
+   * a block decoded a second time is kept in the decoded tier.
+   */
+  private void decodeInto(int index, BlockEntry.Stored entry, ByteBuffer stored, String source, ByteBuffer dst,
+      int plainLength) throws BlockUnavailableException {
+    int start = dst.position();
+    try {
+      table.codec().decodeInto(stored, dst, plainLength);
+    } catch (FormatException e) {
+      throw new BlockUnavailableException(id(), index, (long) index << blockShift,
+          "block " + entry.name() + " from " + source + " verifies but does not decode: " + e.getMessage(), e);
+    }
+    if (tier != null && tier.decodedBefore(index)) {
+      tier.write(index, dst.slice(start, plainLength)); // decoded a second time: keep it decoded
+      touched(index);
     }
   }
 
