@@ -15,6 +15,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.zip.CRC32C;
@@ -513,7 +514,7 @@ public final class DecodedFile {
   public static final class View implements AutoCloseable {
     private final ByteBuffer bytes;
     private final Generation g;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     View(ByteBuffer bytes, Generation g) {
       this.bytes = bytes;

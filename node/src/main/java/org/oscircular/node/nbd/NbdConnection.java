@@ -219,8 +219,8 @@ final class NbdConnection extends ByteToMessageDecoder {
         try {
           size = e.preferredBlockSize();
         } catch (IOException | RuntimeException ex) {
-          LOG.log(Level.WARNING, "nbd: preferred block size of export {0} unknown, telling {1} 4096: {2}",
-              e.name(), ctx.channel().remoteAddress(), ex.getMessage());
+          LOG.log(Level.WARNING, "nbd: preferred block size of export {0} unknown, telling {1} {2}: {3}",
+              e.name(), ctx.channel().remoteAddress(), Integer.toString(FALLBACK_BLOCK), ex.getMessage());
           size = FALLBACK_BLOCK;
         }
         int loaded = size;
