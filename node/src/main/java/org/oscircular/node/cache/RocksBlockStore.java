@@ -8,7 +8,6 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -514,14 +513,7 @@ public final class RocksBlockStore implements AutoCloseable {
     if (stored.remaining() != entry.storedLength()) {
       return false;
     }
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    md.update(stored.duplicate());
-    return MessageDigest.isEqual(md.digest(), entry.sha256());
+    return MessageDigest.isEqual(Digests.sha256(stored), entry.sha256());
   }
 
   /**

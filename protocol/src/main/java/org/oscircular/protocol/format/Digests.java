@@ -1,5 +1,6 @@
 package org.oscircular.protocol.format;
 
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
@@ -35,6 +36,13 @@ public final class Digests {
   public static byte[] sha256(byte[] data, int off, int len) {
     MessageDigest d = SHA256.get();
     d.update(data, off, len);
+    return d.digest();
+  }
+
+  /** SHA-256 of {@code data}'s remaining bytes; its position is left as it was. */
+  public static byte[] sha256(ByteBuffer data) {
+    MessageDigest d = SHA256.get();
+    d.update(data.duplicate());
     return d.digest();
   }
 }
